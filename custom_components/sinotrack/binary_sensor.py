@@ -1,0 +1,101 @@
+"""On/off facts about a tracker: online, ignition, external power, immobilizer, moving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined, unused-ignore]
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from . import SinoTrackConfigEntry
+from .entity import SinoTrackEntity
+from .tracker import TrackerState
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SinoTrackBinarySensorDescription(BinarySensorEntityDescription):
+    """A tracker flag shown as a binary sensor."""
+
+    value_fn: Callable[[TrackerState], bool | None]
+    restore: bool = True  # connectivity is not restored: it is what we see now
+
+
+BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
+    SinoTrackBinarySensorDescription(
+        key="connectivity",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda t: t.online,
+        restore=False,
+    ),
+    SinoTrackBinarySensorDescription(
+        key="ignition",
+        value_fn=lambda t: t.ignition,
+    ),
+    SinoTrackBinarySensorDescription(
+        key="external_power",
+        device_class=BinarySensorDeviceClass.PLUG,
+        value_fn=lambda t: t.external_power,
+    ),
+    SinoTrackBinarySensorDescription(
+        key="immobilized",
+        value_fn=lambda t: t.immobilized,
+    ),
+    SinoTrackBinarySensorDescription(
+        key="moving",
+        device_class=BinarySensorDeviceClass.MOVING,
+        value_fn=lambda t: t.moving,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SinoTrackConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    @callback
+    def add(tracker: TrackerState) -> None:
+        async_add_entities(
+            [SinoTrackBinarySensor(tracker, description) for description in BINARY_SENSORS],
+            config_subentry_id=tracker.subentry_id,
+        )
+
+    entry.runtime_data.hub.register_platform(add)
+
+
+class SinoTrackBinarySensor(SinoTrackEntity, BinarySensorEntity, RestoreEntity):
+    """Shows the tracker's flag, or the restored one until the tracker reports it."""
+
+    entity_description: SinoTrackBinarySensorDescription
+
+    def __init__(
+        self, tracker: TrackerState, description: SinoTrackBinarySensorDescription
+    ) -> None:
+        super().__init__(tracker, description.key)
+        self.entity_description = description
+        self._restored: bool | None = None
+
+    def _shown(self) -> Any:
+        return self.is_on
+
+    @property
+    def is_on(self) -> bool | None:
+        value = self.entity_description.value_fn(self.tracker)
+        return self._restored if value is None else value
+
+    async def async_added_to_hass(self) -> None:
+        if self.entity_description.restore and (last := await self.async_get_last_state()):
+            self._restored = {STATE_ON: True, STATE_OFF: False}.get(last.state)
+        await super().async_added_to_hass()

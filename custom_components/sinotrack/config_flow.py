@@ -1,0 +1,297 @@
+"""Config flow: the listener entry, its options, reconfigure, and tracker subentries."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from types import MappingProxyType
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntries,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+
+from .const import (
+    CONF_MAX_CONNECTIONS,
+    CONF_NAME,
+    CONF_NEW_TRACKERS,
+    CONF_OFFLINE_AFTER,
+    CONF_PORT,
+    CONF_TCP,
+    CONF_TRACKER_ID,
+    CONF_UDP,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_NEW_TRACKERS,
+    DEFAULT_OFFLINE_AFTER,
+    DEFAULT_PORT,
+    DOMAIN,
+    SUBENTRY_TYPE_TRACKER,
+    NewTrackerPolicy,
+)
+from .trackers import default_tracker_name, valid_tracker_id
+
+PORT_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
+)
+
+
+def probe_port(port: int, tcp: bool, udp: bool) -> str | None:
+    """Try to bind the chosen sockets; an error key for the form, or None when free."""
+    kinds = [k for k, on in ((socket.SOCK_STREAM, tcp), (socket.SOCK_DGRAM, udp)) if on]
+    for kind in kinds:
+        sock = socket.socket(socket.AF_INET, kind)
+        try:
+            if kind == socket.SOCK_STREAM:  # as asyncio's server binds it
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("", port))
+        except OSError as err:
+            return "port_in_use" if err.errno == errno.EADDRINUSE else "cannot_bind"
+        finally:
+            sock.close()
+    return None
+
+
+def _schema(fields: dict[Any, Any]) -> Any:
+    """A form schema. Typed ``Any``: Home Assistant 2026.10 swapped voluptuous for probatio, which
+    accepts ``vol.Schema`` at run time (it aliases the module) but not in type checkers."""
+    return vol.Schema(fields)
+
+
+def _listener_schema(defaults: dict[str, Any]) -> Any:
+    return _schema(
+        {
+            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
+            vol.Required(CONF_TCP, default=defaults.get(CONF_TCP, True)): bool,
+            vol.Required(CONF_UDP, default=defaults.get(CONF_UDP, True)): bool,
+        }
+    )
+
+
+def _clean_listener_input(user_input: dict[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_PORT: int(user_input[CONF_PORT]),
+        CONF_TCP: bool(user_input[CONF_TCP]),
+        CONF_UDP: bool(user_input[CONF_UDP]),
+    }
+
+
+class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
+    """The listener entry (one per port) and the confirmation of newly seen trackers."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    _tracker_id: str
+    _listener_entry_id: str
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> SinoTrackOptionsFlow:
+        return SinoTrackOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        return {SUBENTRY_TYPE_TRACKER: TrackerSubentryFlow}
+
+    async def _async_validate(
+        self, data: dict[str, Any], current_port: int | None = None
+    ) -> str | None:
+        if not data[CONF_TCP] and not data[CONF_UDP]:
+            return "no_protocol"
+        if data[CONF_PORT] == current_port:
+            return None  # bound by this very entry: it is rebound on reload
+        return await self.hass.async_add_executor_job(
+            probe_port, data[CONF_PORT], data[CONF_TCP], data[CONF_UDP]
+        )
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _clean_listener_input(user_input)
+            await self.async_set_unique_id(str(data[CONF_PORT]))
+            self._abort_if_unique_id_configured()
+            self._async_abort_entries_match({CONF_PORT: data[CONF_PORT]})
+            if error := await self._async_validate(data):
+                errors["base"] = error
+            else:
+                return self.async_create_entry(
+                    title=f"SinoTrack listener (port {data[CONF_PORT]})",
+                    data=data,
+                    options={
+                        CONF_NEW_TRACKERS: DEFAULT_NEW_TRACKERS.value,
+                        CONF_OFFLINE_AFTER: DEFAULT_OFFLINE_AFTER,
+                        CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
+                    },
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(_listener_schema({}), user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _clean_listener_input(user_input)
+            if data[CONF_PORT] != entry.data[CONF_PORT]:
+                await self.async_set_unique_id(str(data[CONF_PORT]))
+                self._abort_if_unique_id_configured()
+            if error := await self._async_validate(data, current_port=entry.data[CONF_PORT]):
+                errors["base"] = error
+            else:
+                # The entry's update listener sees the new port and reloads (rebinds) the entry.
+                self.hass.config_entries.async_update_entry(
+                    entry,
+                    data=data,
+                    unique_id=str(data[CONF_PORT]),
+                    title=f"SinoTrack listener (port {data[CONF_PORT]})",
+                )
+                return self.async_abort(reason="reconfigure_successful")
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_listener_schema(dict(user_input or entry.data)),
+            errors=errors,
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """A tracker nobody knows has reported: ask the user whether to add it."""
+        tracker_id = str(discovery_info[CONF_TRACKER_ID])
+        if not valid_tracker_id(tracker_id):
+            return self.async_abort(reason="invalid_tracker_id")
+        await self.async_set_unique_id(f"tracker_{tracker_id}")
+        self._abort_if_unique_id_configured()
+        self._tracker_id = tracker_id
+        self._listener_entry_id = str(discovery_info["entry_id"])
+        self.context["title_placeholders"] = {"tracker_id": tracker_id}
+        return await self.async_step_confirm_tracker()
+
+    async def async_step_confirm_tracker(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self.hass.config_entries.async_get_entry(self._listener_entry_id)
+        if entry is None:
+            return self.async_abort(reason="listener_removed")
+        if any(s.unique_id == self._tracker_id for s in entry.subentries.values()):
+            return self.async_abort(reason="already_configured")
+        if user_input is not None:
+            name = str(user_input[CONF_NAME]).strip() or default_tracker_name(self._tracker_id)
+            add_tracker_subentry(self.hass.config_entries, entry, self._tracker_id, name)
+            return self.async_abort(reason="tracker_added")
+        return self.async_show_form(
+            step_id="confirm_tracker",
+            data_schema=_schema(
+                {vol.Required(CONF_NAME, default=default_tracker_name(self._tracker_id)): str}
+            ),
+            description_placeholders={"tracker_id": self._tracker_id},
+        )
+
+
+def add_tracker_subentry(
+    manager: ConfigEntries, entry: ConfigEntry, tracker_id: str, name: str
+) -> ConfigSubentry:
+    """Add a tracker to the listener entry (the entry reloads and creates its device)."""
+    subentry = ConfigSubentry(
+        data=MappingProxyType({CONF_TRACKER_ID: tracker_id}),
+        subentry_type=SUBENTRY_TYPE_TRACKER,
+        title=name,
+        unique_id=tracker_id,
+    )
+    manager.async_add_subentry(entry, subentry)
+    return subentry
+
+
+class SinoTrackOptionsFlow(OptionsFlow):
+    """New-tracker policy, offline delay and connection cap; applied without a restart."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_NEW_TRACKERS: str(user_input[CONF_NEW_TRACKERS]),
+                    CONF_OFFLINE_AFTER: int(user_input[CONF_OFFLINE_AFTER]),
+                    CONF_MAX_CONNECTIONS: int(user_input[CONF_MAX_CONNECTIONS]),
+                }
+            )
+        options = self.config_entry.options
+        schema = _schema(
+            {
+                vol.Required(
+                    CONF_NEW_TRACKERS,
+                    default=options.get(CONF_NEW_TRACKERS, DEFAULT_NEW_TRACKERS.value),
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[p.value for p in NewTrackerPolicy],
+                        translation_key=CONF_NEW_TRACKERS,
+                        mode=selector.SelectSelectorMode.LIST,
+                    )
+                ),
+                vol.Required(
+                    CONF_OFFLINE_AFTER,
+                    default=options.get(CONF_OFFLINE_AFTER, DEFAULT_OFFLINE_AFTER),
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1,
+                        max=1440,
+                        step=1,
+                        unit_of_measurement="min",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(
+                    CONF_MAX_CONNECTIONS,
+                    default=options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS),
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)
+
+
+class TrackerSubentryFlow(ConfigSubentryFlow):
+    """Add a tracker by hand, by its ID."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            tracker_id = str(user_input[CONF_TRACKER_ID]).strip()
+            entry = self._get_entry()
+            if not valid_tracker_id(tracker_id):
+                errors[CONF_TRACKER_ID] = "invalid_tracker_id"
+            elif any(s.unique_id == tracker_id for s in entry.subentries.values()):
+                return self.async_abort(reason="already_configured")
+            else:
+                name = str(user_input.get(CONF_NAME) or "").strip()
+                return self.async_create_entry(
+                    title=name or default_tracker_name(tracker_id),
+                    data={CONF_TRACKER_ID: tracker_id},
+                    unique_id=tracker_id,
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                _schema({vol.Required(CONF_TRACKER_ID): str, vol.Optional(CONF_NAME): str}),
+                user_input,
+            ),
+            errors=errors,
+        )

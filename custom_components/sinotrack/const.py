@@ -1,0 +1,35 @@
+"""Constants of the SinoTrack integration."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+DOMAIN: Final = "sinotrack"
+MANUFACTURER: Final = "SinoTrack"
+
+CONF_PORT: Final = "port"
+CONF_TCP: Final = "tcp"
+CONF_UDP: Final = "udp"
+DEFAULT_PORT: Final = 8888
+
+CONF_NEW_TRACKERS: Final = "new_trackers"
+CONF_OFFLINE_AFTER: Final = "offline_after"
+CONF_MAX_CONNECTIONS: Final = "max_connections"
+DEFAULT_OFFLINE_AFTER: Final = 10  # minutes of silence before a tracker counts as offline
+DEFAULT_MAX_CONNECTIONS: Final = 500
+
+CONF_TRACKER_ID: Final = "tracker_id"
+CONF_NAME: Final = "name"
+SUBENTRY_TYPE_TRACKER: Final = "tracker"
+
+
+class NewTrackerPolicy(StrEnum):
+    """What happens when an unknown tracker ID reports."""
+
+    ASK = "ask"
+    ADD = "add"
+    IGNORE = "ignore"
+
+
+DEFAULT_NEW_TRACKERS: Final = NewTrackerPolicy.ASK

@@ -1,0 +1,105 @@
+"""The tracker on the map: its last valid fix, restored across restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.device_tracker import (  # type: ignore[attr-defined, unused-ignore]
+    TrackerEntity,
+)
+from homeassistant.components.device_tracker.const import SourceType
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
+from homeassistant.util import dt as dt_util
+
+from . import SinoTrackConfigEntry
+from .entity import SinoTrackEntity
+from .tracker import TrackerState
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SinoTrackConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    @callback
+    def add(tracker: TrackerState) -> None:
+        async_add_entities([SinoTrackLocation(tracker)], config_subentry_id=tracker.subentry_id)
+
+    entry.runtime_data.hub.register_platform(add)
+
+
+class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
+    """Moves only on a valid fix newer than the one shown; stays put while offline."""
+
+    _attr_name = None  # the device's name: the map shows "Motorbike", not "Motorbike Location"
+
+    def __init__(self, tracker: TrackerState) -> None:
+        super().__init__(tracker, "location")
+
+    def _shown(self) -> Any:
+        return (self.tracker.latitude, self.tracker.longitude)
+
+    @property
+    def source_type(self) -> SourceType:
+        return SourceType.GPS
+
+    @property
+    def latitude(self) -> float | None:
+        return self.tracker.latitude
+
+    @property
+    def longitude(self) -> float | None:
+        return self.tracker.longitude
+
+    @property
+    def location_accuracy(self) -> int:
+        return 0
+
+    @property
+    def extra_restore_state_data(self) -> ExtraStoredData:
+        fix_time = self.tracker.fix_time
+        return RestoredExtraData(
+            {
+                "latitude": self.tracker.latitude,
+                "longitude": self.tracker.longitude,
+                "fix_time": fix_time.isoformat() if fix_time else None,
+            }
+        )
+
+    async def async_added_to_hass(self) -> None:
+        tracker = self.tracker
+        if tracker.latitude is None:
+            extra = await self.async_get_last_extra_data()
+            data = extra.as_dict() if extra else {}
+            if data.get("latitude") is None:
+                last = await self.async_get_last_state()
+                if last is not None:
+                    data = {
+                        "latitude": last.attributes.get("latitude"),
+                        "longitude": last.attributes.get("longitude"),
+                    }
+            restore_fix(tracker, data)
+        await super().async_added_to_hass()
+
+
+def restore_fix(tracker: TrackerState, data: dict[str, Any]) -> None:
+    """Put a restored fix back into the tracker, if it is a real one."""
+    try:
+        latitude = float(data["latitude"])
+        longitude = float(data["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return
+    tracker.latitude = latitude
+    tracker.longitude = longitude
+    raw_time = data.get("fix_time")
+    fix_time: datetime | None = None
+    if isinstance(raw_time, str):
+        fix_time = dt_util.parse_datetime(raw_time)
+    tracker.fix_time = fix_time

@@ -1,0 +1,51 @@
+"""Alarms as events: vibration, power cut, SOS … fired when a condition becomes active."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import SinoTrackConfigEntry
+from .entity import SinoTrackEntity
+from .protocol.model import Alarm
+from .tracker import AlarmEvent, TrackerState
+
+PARALLEL_UPDATES = 0
+
+EVENT_TYPES = [alarm.value for alarm in Alarm]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SinoTrackConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    @callback
+    def add(tracker: TrackerState) -> None:
+        async_add_entities([SinoTrackAlarm(tracker)], config_subentry_id=tracker.subentry_id)
+
+    entry.runtime_data.hub.register_platform(add)
+
+
+class SinoTrackAlarm(SinoTrackEntity, EventEntity):
+    """One event per alarm edge, with the report's time, position and speed."""
+
+    _attr_event_types = EVENT_TYPES
+
+    def __init__(self, tracker: TrackerState) -> None:
+        super().__init__(tracker, "alarm")
+
+    def _shown(self) -> None:
+        return None  # state changes only through events
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        listeners = self.tracker.alarm_listeners
+        listeners.append(self._alarm)
+        self.async_on_remove(lambda: listeners.remove(self._alarm))
+
+    @callback
+    def _alarm(self, event: AlarmEvent) -> None:
+        self._trigger_event(event.alarm.value, event.data)
+        self.async_write_ha_state()

@@ -1,0 +1,73 @@
+"""Time sanity for fix times: distrust impossible clocks, learn a local-time offset.
+
+Some H02 trackers send local time instead of UTC. Their fix times then sit a whole number of hours
+away from the receive time, report after report. Buffered reports delivered late also sit away from
+the receive time, but they arrive in bursts whose offsets drift; so an offset is only adopted when
+several reports spread over at least a minute agree on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+EARLIEST_PLAUSIBLE = datetime(2020, 1, 1, tzinfo=UTC)  # unset clocks, GPS week rollover
+MAX_AHEAD = timedelta(hours=24)
+MAX_OFFSET_HOURS = 14
+OFFSET_TOLERANCE_S = 300.0  # network and buffering latency on a live report
+OFFSET_STABILITY_S = 120.0  # how far the candidate's offsets may wander
+OFFSET_REPORTS = 3
+OFFSET_MIN_SPAN_S = 60.0
+
+
+@dataclass(slots=True)
+class Corrected:
+    """A fix time after the sanity checks."""
+
+    time: datetime
+    trusted: bool  # False: the device's time was missing or impossible; receive time used
+    offset_changed: bool = False  # the learnt offset changed with this report
+
+
+class FixClock:
+    """One per tracker: corrects fix times and learns a whole-hour offset."""
+
+    __slots__ = ("_candidate", "_count", "_first_diff", "_first_seen", "min_span_s", "offset_hours")
+
+    def __init__(self, *, min_span_s: float = OFFSET_MIN_SPAN_S) -> None:
+        self.offset_hours = 0
+        self.min_span_s = min_span_s
+        self._candidate = 0
+        self._count = 0
+        self._first_diff = 0.0
+        self._first_seen: datetime | None = None
+
+    def correct(self, fix_time: datetime | None, received: datetime, *, live: bool) -> Corrected:
+        """The time to use for a fix; ``live`` reports (not flagged as stored) teach the offset."""
+        if fix_time is None:
+            return Corrected(received, trusted=False)
+        changed = self._observe(fix_time, received) if live else False
+        corrected = fix_time - timedelta(hours=self.offset_hours) if self.offset_hours else fix_time
+        if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
+            return Corrected(received, trusted=False, offset_changed=changed)
+        return Corrected(corrected, trusted=True, offset_changed=changed)
+
+    def _observe(self, fix_time: datetime, received: datetime) -> bool:
+        diff = (fix_time - received).total_seconds()
+        hours = round(diff / 3600)
+        if abs(hours) > MAX_OFFSET_HOURS or abs(diff - hours * 3600) > OFFSET_TOLERANCE_S:
+            return False  # not a clock offset: a late report, or a clock that is just wrong
+        if (
+            hours != self._candidate
+            or self._first_seen is None
+            or abs(diff - self._first_diff) > OFFSET_STABILITY_S
+        ):
+            self._candidate, self._count = hours, 1
+            self._first_diff, self._first_seen = diff, received
+            return False
+        self._count += 1
+        span = (received - self._first_seen).total_seconds()
+        if self._count >= OFFSET_REPORTS and span >= self.min_span_s and hours != self.offset_hours:
+            self.offset_hours = hours
+            return True
+        return False

@@ -1,0 +1,295 @@
+"""One hub per listener entry: trackers, new-tracker policy, online/offline, repairs.
+
+The listener hands every decoded message to ``Hub.handle`` (synchronously, on the event loop);
+the hub folds it into the tracker's state and tells that tracker's entities.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry, ConfigSubentry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import discovery_flow
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_NEW_TRACKERS,
+    CONF_OFFLINE_AFTER,
+    CONF_TRACKER_ID,
+    DEFAULT_NEW_TRACKERS,
+    DEFAULT_OFFLINE_AFTER,
+    DOMAIN,
+    SUBENTRY_TYPE_TRACKER,
+    NewTrackerPolicy,
+)
+from .listener import Session
+from .protocol.model import Decoded, DeviceInfo
+from .tracker import Outcome, TrackerState
+from .trackers import default_tracker_name, valid_tracker_id
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_PENDING_TRACKERS = 20
+PENDING_MESSAGES_PER_TRACKER = 10
+OFFLINE_CHECK_INTERVAL = timedelta(seconds=30)
+DUPLICATE_SESSION_WINDOW_S = 120.0  # an old connection this recently active is a real duplicate
+
+type PlatformAdder = Callable[[TrackerState], None]
+
+
+@dataclass(slots=True)
+class HubStats:
+    """What the hub dropped, and why (shown in diagnostics)."""
+
+    messages: int = 0
+    invalid_ids: int = 0
+    unknown_ignored: int = 0
+    unknown_dropped: int = 0  # more than MAX_PENDING_TRACKERS waiting
+    untrusted_times: int = 0
+    late_reports: int = 0
+    duplicate_sessions: int = 0
+
+
+class Hub:
+    """The trackers of one listener entry."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.trackers: dict[str, TrackerState] = {}
+        self.sessions: dict[str, Session] = {}
+        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float]]] = OrderedDict()
+        self.stats = HubStats()
+        self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
+        self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
+        self._adders: list[PlatformAdder] = []
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self.apply_options(entry.options)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @callback
+    def start(self) -> None:
+        self.sync_subentries()
+        self._unsub_timer = async_track_time_interval(
+            self.hass, self._check_offline, OFFLINE_CHECK_INTERVAL, cancel_on_shutdown=True
+        )
+
+    @callback
+    def stop(self) -> None:
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+
+    @callback
+    def apply_options(self, options: Mapping[str, Any]) -> None:
+        try:
+            self.policy = NewTrackerPolicy(options.get(CONF_NEW_TRACKERS, DEFAULT_NEW_TRACKERS))
+        except ValueError:
+            self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
+        self.offline_after = timedelta(
+            minutes=float(options.get(CONF_OFFLINE_AFTER, DEFAULT_OFFLINE_AFTER))
+        )
+
+    @callback
+    def register_platform(self, adder: PlatformAdder) -> None:
+        """How a platform adds a tracker's entities: called for every tracker, now and later."""
+        self._adders.append(adder)
+        for tracker in self.trackers.values():
+            adder(tracker)
+
+    @callback
+    def sync_subentries(self) -> None:
+        """Create state for new tracker subentries, drop removed ones."""
+        wanted: dict[str, ConfigSubentry] = {
+            str(sub.data[CONF_TRACKER_ID]): sub
+            for sub in self.entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_TYPE_TRACKER
+        }
+        for tracker_id in list(self.trackers):
+            if tracker_id not in wanted:
+                del self.trackers[tracker_id]
+        for tracker_id, sub in wanted.items():
+            tracker = self.trackers.get(tracker_id)
+            if tracker is not None:
+                tracker.name = sub.title
+                continue
+            tracker = TrackerState(tracker_id, sub.title, sub.subentry_id)
+            tracker.clock.min_span_s = self.clock_min_span_s
+            self.trackers[tracker_id] = tracker
+            self._abort_discovery(tracker_id)
+            for decoded, received, received_mono in self.pending.pop(tracker_id, ()):
+                self._apply(tracker, decoded, received, received_mono)
+            for adder in self._adders:
+                adder(tracker)
+
+    clock_min_span_s = 60.0  # tests shorten it
+
+    # --- the hot path ------------------------------------------------------------------------
+
+    def handle(self, decoded: Decoded, session: Session) -> bytes | None:
+        """Take one decoded message from the listener (Sink protocol)."""
+        self.stats.messages += 1
+        tracker_id = decoded.message.device_id
+        tracker = self.trackers.get(tracker_id)
+        if tracker is None:
+            self._unknown(tracker_id, decoded)
+            return None
+        if self.sessions.get(tracker_id) is not session:
+            self._claim(tracker_id, session)
+        self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic())
+        return None
+
+    def _apply(
+        self, tracker: TrackerState, decoded: Decoded, received: datetime, received_mono: float
+    ) -> None:
+        message = decoded.message
+        outcome = tracker.apply(message, received, received_mono)
+        self._account(tracker, outcome)
+        if isinstance(message, DeviceInfo) and (message.model or message.firmware):
+            self.update_device(tracker)
+        if not tracker.online:
+            tracker.online = True
+            if tracker.last_report_time is not None or tracker.last_seen is not None:
+                _LOGGER.info("Tracker %s is online", tracker.name)
+        tracker.notify(outcome)
+
+    def _account(self, tracker: TrackerState, outcome: Outcome) -> None:
+        if outcome.untrusted_time:
+            self.stats.untrusted_times += 1
+        if outcome.late:
+            self.stats.late_reports += 1
+        if outcome.offset_changed:
+            self._offset_issue(tracker)
+
+    def session_closed(self, session: Session) -> None:
+        """A connection ended: forget it as the route to its tracker (Sink protocol)."""
+        for tracker_id, known in list(self.sessions.items()):
+            if known is session:
+                del self.sessions[tracker_id]
+
+    def _claim(self, tracker_id: str, session: Session) -> None:
+        """The newest connection of a tracker wins; an older TCP one is closed."""
+        old = self.sessions.get(tracker_id)
+        self.sessions[tracker_id] = session
+        if old is None or old.kind != "tcp" or not old.is_open:
+            return
+        last = getattr(old, "last_activity", 0.0)
+        if time.monotonic() - last < DUPLICATE_SESSION_WINDOW_S:
+            self.stats.duplicate_sessions += 1
+            _LOGGER.warning(
+                "Two connections claim tracker %s (%s and %s); using the newest",
+                tracker_id,
+                old.peer,
+                session.peer,
+            )
+        else:
+            _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, session.peer)
+        old.close()
+
+    # --- unknown trackers --------------------------------------------------------------------
+
+    def _unknown(self, tracker_id: str, decoded: Decoded) -> None:
+        if not valid_tracker_id(tracker_id):
+            self.stats.invalid_ids += 1
+            return
+        if self.policy is NewTrackerPolicy.IGNORE:
+            self.stats.unknown_ignored += 1
+            return
+        queue = self.pending.get(tracker_id)
+        if queue is None:
+            if len(self.pending) >= MAX_PENDING_TRACKERS:
+                self.stats.unknown_dropped += 1
+                return
+            queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
+            self._new_tracker(tracker_id)
+        queue.append((decoded, dt_util.utcnow(), time.monotonic()))
+
+    def _new_tracker(self, tracker_id: str) -> None:
+        if self.policy is NewTrackerPolicy.ADD:
+            from .config_flow import add_tracker_subentry  # noqa: PLC0415 - avoids a cycle
+
+            _LOGGER.info("Adding new tracker %s", tracker_id)
+            add_tracker_subentry(
+                self.hass.config_entries, self.entry, tracker_id, default_tracker_name(tracker_id)
+            )
+            return
+        discovery_flow.async_create_flow(
+            self.hass,
+            DOMAIN,
+            context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            data={CONF_TRACKER_ID: tracker_id, "entry_id": self.entry.entry_id},
+        )
+
+    def _abort_discovery(self, tracker_id: str) -> None:
+        """Close a "new tracker" discovery left open, once the flow that added it has finished."""
+        unique_id = f"tracker_{tracker_id}"
+
+        @callback
+        def abort() -> None:
+            for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+                if flow["context"].get("unique_id") == unique_id:
+                    self.hass.config_entries.flow.async_abort(flow["flow_id"])
+
+        self.hass.loop.call_soon(abort)
+
+    # --- offline, repairs --------------------------------------------------------------------
+
+    @callback
+    def _check_offline(self, _now: datetime | None = None) -> None:
+        limit = time.monotonic() - self.offline_after.total_seconds()
+        for tracker in self.trackers.values():
+            if tracker.online and tracker.last_seen_mono < limit:
+                tracker.online = False
+                _LOGGER.info(
+                    "Tracker %s is offline (silent for %s)",
+                    tracker.name,
+                    self.offline_after,
+                )
+                tracker.notify(Outcome(changed=True))
+
+    def _offset_issue(self, tracker: TrackerState) -> None:
+        issue_id = f"local_time_{tracker.tracker_id}"
+        hours = tracker.clock.offset_hours
+        if hours == 0:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        _LOGGER.warning(
+            "Tracker %s reports local time (UTC%+d) instead of UTC; correcting it",
+            tracker.name,
+            hours,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="tracker_local_time",
+            translation_placeholders={
+                "name": tracker.name,
+                "offset": f"{hours:+d}",
+                "sms": "8960000E00",
+            },
+        )
+
+    @callback
+    def update_device(self, tracker: TrackerState) -> None:
+        """Model and firmware, when the protocol tells them."""
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            config_subentry_id=tracker.subentry_id,
+            identifiers={(DOMAIN, tracker.tracker_id)},
+            model=tracker.model,
+            sw_version=tracker.firmware,
+        )

@@ -1,0 +1,396 @@
+"""The tracker port: an asyncio TCP server and UDP endpoint running the protocol codecs.
+
+One ``TcpSession`` per connection and one ``UdpPeer`` per datagram source. A session recognises its
+protocol from the first bytes, feeds everything through that codec, hands each message to the sink
+(the hub) and only then writes the reply the device expects. It knows messages, not entities.
+
+Sessions are ``asyncio.Protocol`` callbacks, not tasks: nothing is left running per connection,
+and a connection costs a few hundred bytes plus its codec buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .protocol.codec import DEFAULT_MAX_BUFFER, Codec
+from .protocol.framing import detect, start_pattern
+from .protocol.model import CodecStats, Decoded, DecodeError
+
+_LOGGER = logging.getLogger(__name__)
+
+IDLE_TIMEOUT_S = 30 * 60
+MAX_UDP_PEERS = 4096  # codec state kept per UDP source address, least recently seen dropped first
+RECENT_FRAMES = 20
+LOG_INTERVAL_S = 60.0
+
+
+class Sink(Protocol):
+    """Where decoded messages go (the hub)."""
+
+    def handle(self, decoded: Decoded, session: Session) -> bytes | None:
+        """Take one message; return bytes to deliver right after the device's reply, if any."""
+
+    def session_closed(self, session: Session) -> None:
+        """A TCP session has ended."""
+
+
+@dataclass(slots=True)
+class ListenerStats:
+    """Counters for diagnostics: what came in and what was dropped, and why."""
+
+    codec: CodecStats = field(default_factory=CodecStats)
+    connections_accepted: int = 0
+    connections_refused: int = 0
+    connections_open: int = 0
+    idle_timeouts: int = 0
+    bytes_received: int = 0
+    datagrams: int = 0
+    unknown_protocol_bytes: int = 0
+    sink_errors: int = 0
+    recent_frames: deque[bytes] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
+
+
+class RateLimitedLog:
+    """Logs a kind of event at most once per interval, counting what it held back."""
+
+    def __init__(self, interval: float = LOG_INTERVAL_S) -> None:
+        self._interval = interval
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def __call__(self, level: int, key: str, msg: str, *args: object) -> None:
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        self._last[key] = now
+        held = self._held.pop(key, 0)
+        if held:
+            msg += " (%d similar messages suppressed)"
+            args = (*args, held)
+        _LOGGER.log(level, msg, *args)
+
+
+class Session:
+    """What the hub sees of a connection: where to send bytes, and how to close it."""
+
+    kind: str  # "tcp" or "udp"
+    peer: str
+    codec: Codec | None
+
+    def send(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def is_open(self) -> bool:
+        raise NotImplementedError
+
+
+def _format_peer(addr: object) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host = str(addr[0])
+        return f"[{host}]:{addr[1]}" if ":" in host else f"{host}:{addr[1]}"
+    return str(addr)
+
+
+class Listener:
+    """Binds the port and runs every session of one config entry."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        *,
+        port: int,
+        tcp: bool = True,
+        udp: bool = True,
+        host: str | None = None,
+        max_connections: int = 500,
+        idle_timeout: float = IDLE_TIMEOUT_S,
+        max_buffer: int = DEFAULT_MAX_BUFFER,
+    ) -> None:
+        self.sink = sink
+        self.port = port
+        self.tcp = tcp
+        self.udp = udp
+        self.host = host
+        self.max_connections = max_connections
+        self.idle_timeout = idle_timeout
+        self.max_buffer = max_buffer
+        self.stats = ListenerStats()
+        self.log = RateLimitedLog()
+        self.sessions: set[TcpSession] = set()
+        self._start = start_pattern()
+        self._server: asyncio.Server | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self._udp_protocol: UdpEndpoint | None = None
+        self._refusing = False  # logged once per burst of refusals
+
+    async def start(self) -> None:
+        """Bind TCP and/or UDP; raises OSError (EADDRINUSE …) with nothing left bound."""
+        loop = asyncio.get_running_loop()
+        try:
+            if self.tcp:
+                self._server = await loop.create_server(
+                    lambda: TcpSession(self),
+                    host=self.host,
+                    port=self.port,
+                    reuse_address=True,
+                    backlog=1024,
+                )
+            if self.udp:
+                transport, protocol = await loop.create_datagram_endpoint(
+                    lambda: UdpEndpoint(self),
+                    local_addr=(self.host or "0.0.0.0", self.port),
+                    family=socket.AF_INET,
+                )
+                self._udp = transport
+                self._udp_protocol = protocol
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Release both sockets and close every connected client."""
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            server.close_clients()
+            for session in list(self.sessions):
+                session.close()
+            await server.wait_closed()
+
+    @property
+    def bound_port(self) -> int | None:
+        """The TCP port actually bound (useful with port 0)."""
+        if self._server is not None and self._server.sockets:
+            return int(self._server.sockets[0].getsockname()[1])
+        if self._udp is not None:
+            return int(self._udp.get_extra_info("sockname")[1])
+        return None
+
+    def new_codec(self, data: bytes) -> tuple[Codec | None, int]:
+        """Pick the codec for data that starts a stream; returns it and the junk bytes before it."""
+        cls = detect(data)
+        skipped = 0
+        if cls is None:
+            match = self._start.search(data)
+            if match is None:
+                return None, len(data)
+            skipped = match.start()
+            cls = detect(data[skipped : skipped + 1])
+            if cls is None:  # pragma: no cover - the pattern only matches lead bytes
+                return None, len(data)
+        codec = cls(max_buffer=self.max_buffer)
+        codec.stats = self.stats.codec  # one set of counters for the whole listener
+        return codec, skipped
+
+    def dispatch(self, items: list[Decoded | DecodeError], session: Session) -> None:
+        """Hand each message to the sink, then write the reply (and any queued command)."""
+        stats = self.stats
+        for item in items:
+            if isinstance(item, DecodeError):
+                stats.recent_frames.append(item.raw[:256])
+                self.log(
+                    logging.DEBUG, "decode", "Bad frame from %s: %s", session.peer, item.reason
+                )
+                continue
+            stats.recent_frames.append(item.raw[:256])
+            try:
+                extra = self.sink.handle(item, session)
+            except Exception:
+                # The device gets no acknowledgement for a report we failed to take: it resends it.
+                stats.sink_errors += 1
+                _LOGGER.exception("Error handling a message from %s", session.peer)
+                continue
+            if item.reply:
+                session.send(item.reply)
+            if extra:
+                session.send(extra)
+
+    def can_accept(self) -> bool:
+        if len(self.sessions) < self.max_connections:
+            if self._refusing:
+                self._refusing = False
+                _LOGGER.info("Accepting tracker connections again on port %s", self.port)
+            return True
+        self.stats.connections_refused += 1
+        if not self._refusing:
+            self._refusing = True
+            _LOGGER.warning(
+                "Refusing tracker connections on port %s: %s connections are open (the limit)",
+                self.port,
+                self.max_connections,
+            )
+        return False
+
+
+class TcpSession(asyncio.Protocol, Session):
+    """One TCP connection: framer + codec, idle timeout, write-back."""
+
+    kind = "tcp"
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.codec: Codec | None = None
+        self.peer = "?"
+        self.transport: asyncio.Transport | None = None
+        self.last_activity = 0.0
+        self._idle: asyncio.TimerHandle | None = None
+        self._closed = False
+        self.on_close: Callable[[], None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peer = _format_peer(transport.get_extra_info("peername"))
+        listener = self.listener
+        if not listener.can_accept():
+            self._closed = True
+            transport.abort()
+            return
+        listener.sessions.add(self)
+        listener.stats.connections_accepted += 1
+        listener.stats.connections_open = len(listener.sessions)
+        self.last_activity = time.monotonic()
+        self._arm_idle(listener.idle_timeout)
+
+    def _arm_idle(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._idle = loop.call_later(delay, self._check_idle)
+
+    def _check_idle(self) -> None:
+        # Re-arming a timer per chunk would cost more than checking lazily once per period.
+        remaining = self.last_activity + self.listener.idle_timeout - time.monotonic()
+        if remaining > 0:
+            self._arm_idle(remaining)
+            return
+        self.listener.stats.idle_timeouts += 1
+        _LOGGER.debug("Closing idle tracker connection from %s", self.peer)
+        self.close()
+
+    def data_received(self, data: bytes) -> None:
+        listener = self.listener
+        self.last_activity = time.monotonic()
+        listener.stats.bytes_received += len(data)
+        codec = self.codec
+        if codec is None:
+            codec, skipped = listener.new_codec(data)
+            if skipped:
+                listener.stats.unknown_protocol_bytes += skipped
+                listener.stats.codec.bytes_skipped += skipped
+            if codec is None:
+                return  # junk only so far: nothing kept
+            self.codec = codec
+            data = data[skipped:]
+        listener.dispatch(codec.feed(data), self)
+
+    def eof_received(self) -> bool | None:
+        return False  # close our side too: trackers never half-close on purpose
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        listener = self.listener
+        if self in listener.sessions:
+            listener.sessions.discard(self)
+            listener.stats.connections_open = len(listener.sessions)
+            try:
+                listener.sink.session_closed(self)
+            except Exception:
+                listener.stats.sink_errors += 1
+                _LOGGER.exception("Error closing the session of %s", self.peer)
+
+    def send(self, data: bytes) -> None:
+        if self.transport is not None and not self._closed:
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None and not self._closed:
+            self._closed = True
+            self.transport.close()
+
+    @property
+    def is_open(self) -> bool:
+        return not self._closed
+
+
+class UdpPeer(Session):
+    """A UDP source address: its own codec state; replies go back to that address."""
+
+    kind = "udp"
+
+    def __init__(self, endpoint: UdpEndpoint, addr: tuple[str, int]) -> None:
+        self.endpoint = endpoint
+        self.addr = addr
+        self.peer = _format_peer(addr)
+        self.codec: Codec | None = None
+
+    def send(self, data: bytes) -> None:
+        transport = self.endpoint.transport
+        if transport is not None and not transport.is_closing():
+            transport.sendto(data, self.addr)
+
+    def close(self) -> None:
+        self.endpoint.peers.pop(self.addr, None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.addr in self.endpoint.peers
+
+
+class UdpEndpoint(asyncio.DatagramProtocol):
+    """The UDP socket: every message of every datagram goes through the source's codec."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.transport: asyncio.DatagramTransport | None = None
+        self.peers: OrderedDict[tuple[str, int], UdpPeer] = OrderedDict()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        listener = self.listener
+        listener.stats.datagrams += 1
+        listener.stats.bytes_received += len(data)
+        peers = self.peers
+        peer = peers.get(addr)
+        if peer is None:
+            peer = UdpPeer(self, addr)
+        else:
+            peers.move_to_end(addr)
+        codec = peer.codec
+        if codec is None:
+            codec, skipped = listener.new_codec(data)
+            if codec is None:
+                listener.stats.unknown_protocol_bytes += len(data)
+                return  # junk from an address we never heard a tracker on: keep nothing
+            if skipped:
+                listener.stats.unknown_protocol_bytes += skipped
+                listener.stats.codec.bytes_skipped += skipped
+                data = data[skipped:]
+            peer.codec = codec
+            peers[addr] = peer
+            if len(peers) > MAX_UDP_PEERS:
+                peers.popitem(last=False)
+        listener.dispatch(codec.feed_datagram(data), peer)
+
+    def error_received(self, exc: Exception) -> None:
+        self.listener.log(logging.DEBUG, "udp", "UDP error on the tracker port: %s", exc)

@@ -1,0 +1,142 @@
+"""Telemetry sensors, described once and restored across restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    DEGREE,
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricPotential,
+    UnitOfLength,
+    UnitOfSpeed,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from . import SinoTrackConfigEntry
+from .entity import SinoTrackEntity
+from .tracker import TrackerState
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SinoTrackSensorDescription(SensorEntityDescription):
+    """A tracker value shown as a sensor."""
+
+    value_fn: Callable[[TrackerState], StateType | datetime]
+
+
+SENSORS: tuple[SinoTrackSensorDescription, ...] = (
+    SinoTrackSensorDescription(
+        key="battery",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda t: t.battery_percent,
+    ),
+    SinoTrackSensorDescription(
+        key="speed",
+        device_class=SensorDeviceClass.SPEED,
+        native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda t: None if t.speed_kmh is None else round(t.speed_kmh, 1),
+    ),
+    SinoTrackSensorDescription(
+        key="course",
+        native_unit_of_measurement=DEGREE,
+        entity_registry_enabled_default=False,
+        suggested_display_precision=0,
+        value_fn=lambda t: t.course,
+    ),
+    SinoTrackSensorDescription(
+        key="signal",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda t: t.signal,
+    ),
+    SinoTrackSensorDescription(
+        key="satellites",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda t: t.satellites,
+    ),
+    SinoTrackSensorDescription(
+        key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda t: t.last_seen,
+    ),
+    SinoTrackSensorDescription(
+        key="odometer",
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.KILOMETERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=lambda t: t.odometer_km,
+    ),
+    SinoTrackSensorDescription(
+        key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=1,
+        value_fn=lambda t: t.voltage,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SinoTrackConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    @callback
+    def add(tracker: TrackerState) -> None:
+        async_add_entities(
+            [SinoTrackSensor(tracker, description) for description in SENSORS],
+            config_subentry_id=tracker.subentry_id,
+        )
+
+    entry.runtime_data.hub.register_platform(add)
+
+
+class SinoTrackSensor(SinoTrackEntity, RestoreSensor):
+    """Shows the tracker's value, or the restored one until the tracker reports it."""
+
+    entity_description: SinoTrackSensorDescription
+
+    def __init__(self, tracker: TrackerState, description: SinoTrackSensorDescription) -> None:
+        super().__init__(tracker, description.key)
+        self.entity_description = description
+        self._restored: StateType | date | datetime | Decimal = None
+
+    def _shown(self) -> Any:
+        return self.native_value
+
+    @property
+    def native_value(self) -> StateType | date | datetime | Decimal:
+        value = self.entity_description.value_fn(self.tracker)
+        return self._restored if value is None else value
+
+    async def async_added_to_hass(self) -> None:
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._restored = last.native_value
+        await super().async_added_to_hass()

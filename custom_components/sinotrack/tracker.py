@@ -1,0 +1,189 @@
+"""The last known state of one tracker, and how each message changes it (no Home Assistant)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .fix_clock import FixClock
+from .protocol.model import (
+    Alarm,
+    CellReport,
+    CommandAck,
+    DeviceInfo,
+    Flags,
+    Heartbeat,
+    Message,
+    Position,
+)
+
+MOVING_SPEED_KMH = 5.0  # below this a parked tracker's GPS drift is not movement
+
+
+@dataclass(slots=True)
+class AlarmEvent:
+    """An alarm that became active (or arrived late), ready to fire as an event."""
+
+    alarm: Alarm
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one message did to the state."""
+
+    changed: bool = False
+    alarms: list[AlarmEvent] = field(default_factory=list)
+    untrusted_time: bool = False
+    late: bool = False
+    offset_changed: bool = False
+
+
+@dataclass(slots=True)
+class TrackerState:
+    """Everything the entities show for one tracker."""
+
+    tracker_id: str
+    name: str
+    subentry_id: str = ""
+    protocol: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    fix_time: datetime | None = None
+    altitude_m: float | None = None
+    speed_kmh: float | None = None
+    course: float | None = None
+    battery_percent: int | None = None
+    voltage: float | None = None
+    odometer_km: float | None = None
+    signal: int | None = None
+    satellites: int | None = None
+    last_seen: datetime | None = None
+    last_seen_mono: float = 0.0
+    last_report_time: datetime | None = None  # receive time of the latest live position
+    online: bool = False
+    ignition: bool | None = None
+    external_power: bool | None = None
+    immobilized: bool | None = None
+    status: int | None = None
+    active_alarms: frozenset[Alarm] = frozenset()
+    model: str | None = None
+    firmware: str | None = None
+    clock: FixClock = field(default_factory=FixClock)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+    alarm_listeners: list[Callable[[AlarmEvent], None]] = field(default_factory=list)
+
+    @property
+    def moving(self) -> bool | None:
+        return None if self.speed_kmh is None else self.speed_kmh >= MOVING_SPEED_KMH
+
+    def apply(self, message: Message, received: datetime, received_mono: float) -> Outcome:
+        """Fold one message into the state; never moves the tracker back or onto a bad fix."""
+        self.last_seen = received
+        self.last_seen_mono = received_mono
+        self.protocol = message.protocol
+        outcome = Outcome(changed=True)
+        if isinstance(message, Position):
+            self._apply_position(message, received, outcome)
+        elif isinstance(message, CommandAck):
+            if message.position is not None:
+                self._apply_position(message.position, received, outcome)
+        elif isinstance(message, Heartbeat | CellReport):
+            self._apply_flags(message.flags, message.status)
+            self._apply_alarms(
+                message.alarms, message.status, outcome, pos=None, when=received, late=False
+            )
+            if message.battery_percent is not None:
+                self.battery_percent = message.battery_percent
+            if isinstance(message, Heartbeat):
+                self._apply_telemetry(message)
+        elif isinstance(message, DeviceInfo):
+            self.model = message.model or self.model
+            self.firmware = message.firmware or self.firmware
+        return outcome
+
+    def _apply_position(self, pos: Position, received: datetime, outcome: Outcome) -> None:
+        corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
+        outcome.untrusted_time = pos.fix_time is not None and not corrected.trusted
+        outcome.offset_changed = corrected.offset_changed
+        fix_time = corrected.time
+        late = pos.stored or (
+            corrected.trusted and self.fix_time is not None and fix_time < self.fix_time
+        )
+        outcome.late = late
+        if not (late and self.fix_time is not None and fix_time < self.fix_time):
+            # A newer report (live, or stored but still the newest we have).
+            self.last_report_time = received
+            if pos.status is not None:
+                self._apply_flags(pos.flags, pos.status)
+            self._apply_telemetry(pos)
+            if pos.valid:
+                self.latitude = pos.latitude
+                self.longitude = pos.longitude
+                self.fix_time = fix_time
+                self.speed_kmh = pos.speed_kmh
+                self.course = pos.course
+                if pos.altitude_m is not None:
+                    self.altitude_m = pos.altitude_m
+            if pos.odometer_km is not None:
+                self.odometer_km = pos.odometer_km
+        self._apply_alarms(pos.alarms, pos.status, outcome, pos=pos, when=fix_time, late=late)
+
+    def _apply_flags(self, flags: Flags, status: int | None) -> None:
+        if status is None:
+            return
+        self.status = status
+        if flags.ignition is not None:
+            self.ignition = flags.ignition
+        if flags.external_power_cut is not None:
+            self.external_power = not flags.external_power_cut
+        if flags.immobilizer_engaged is not None:
+            self.immobilized = flags.immobilizer_engaged
+
+    def _apply_telemetry(self, msg: Position | Heartbeat) -> None:
+        if msg.battery_percent is not None:
+            self.battery_percent = msg.battery_percent
+        voltage = msg.power_voltage if msg.power_voltage is not None else msg.battery_voltage
+        if voltage is not None:
+            self.voltage = voltage
+        if msg.signal is not None:
+            self.signal = msg.signal
+        if msg.satellites is not None:
+            self.satellites = msg.satellites
+
+    def _apply_alarms(
+        self,
+        alarms: frozenset[Alarm],
+        status: int | None,
+        outcome: Outcome,
+        *,
+        pos: Position | None,
+        when: datetime,
+        late: bool,
+    ) -> None:
+        """Fire on the edge: an alarm that stays active across reports fires once."""
+        if late:
+            fresh: frozenset[Alarm] = alarms - self.active_alarms
+        elif status is None:
+            fresh = alarms  # a one-shot alarm message (H02 ALRM …), not a status word
+        else:
+            fresh = alarms - self.active_alarms
+            self.active_alarms = alarms
+        for alarm in sorted(fresh):
+            data: dict[str, Any] = {"fix_time": when.isoformat(), "delayed": late}
+            if pos is not None and pos.valid:
+                data["latitude"] = pos.latitude
+                data["longitude"] = pos.longitude
+            if pos is not None:
+                data["speed"] = pos.speed_kmh
+            outcome.alarms.append(AlarmEvent(alarm, data))
+
+    def notify(self, outcome: Outcome) -> None:
+        """Tell the entities; alarms after the state so automations see the new state."""
+        for listener in self.listeners:
+            listener()
+        for event in outcome.alarms:
+            for alarm_listener in self.alarm_listeners:
+                alarm_listener(event)

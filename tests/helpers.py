@@ -1,0 +1,176 @@
+"""Shared helpers for the Home Assistant tests: real sockets on 127.0.0.1, bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sinotrack.const import (
+    CONF_MAX_CONNECTIONS,
+    CONF_NEW_TRACKERS,
+    CONF_OFFLINE_AFTER,
+    CONF_PORT,
+    CONF_TCP,
+    CONF_TRACKER_ID,
+    CONF_UDP,
+    DOMAIN,
+    SUBENTRY_TYPE_TRACKER,
+)
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port free for both TCP and UDP right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("", 0))
+            port = int(tcp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("", port))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no free port")
+
+
+def listener_entry(
+    port: int,
+    *,
+    tcp: bool = True,
+    udp: bool = True,
+    new_trackers: str = "ask",
+    offline_after: int = 10,
+    max_connections: int = 500,
+    trackers: Iterable[tuple[str, str]] = (),
+) -> MockConfigEntry:
+    """A listener entry with tracker subentries ``(tracker_id, name)``."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"SinoTrack listener (port {port})",
+        unique_id=str(port),
+        data={CONF_PORT: port, CONF_TCP: tcp, CONF_UDP: udp},
+        options={
+            CONF_NEW_TRACKERS: new_trackers,
+            CONF_OFFLINE_AFTER: offline_after,
+            CONF_MAX_CONNECTIONS: max_connections,
+        },
+        subentries_data=[
+            {
+                "data": {CONF_TRACKER_ID: tracker_id},
+                "subentry_type": SUBENTRY_TYPE_TRACKER,
+                "title": name,
+                "unique_id": tracker_id,
+            }
+            for tracker_id, name in trackers
+        ],
+    )
+
+
+async def setup_listener(hass: HomeAssistant, port: int, **kwargs: Any) -> MockConfigEntry:
+    entry = listener_entry(port, **kwargs)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def wait_for(
+    condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+) -> Any:
+    """Poll until ``condition()`` is truthy (socket I/O has no HA signal to wait on)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+class FakeTracker:
+    """A tracker on a real TCP connection to the listener."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> FakeTracker:
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        return self
+
+    async def send(self, data: bytes | str) -> None:
+        assert self.writer is not None
+        self.writer.write(data.encode() if isinstance(data, str) else data)
+        await self.writer.drain()
+
+    async def read_frame(self, timeout: float = 5.0) -> bytes:
+        """One reply frame ``*…#`` from the server."""
+        assert self.reader is not None
+        return await asyncio.wait_for(self.reader.readuntil(b"#"), timeout)
+
+    async def read_nothing(self, wait: float = 0.2) -> bytes:
+        """What arrives within ``wait`` seconds (b"" when nothing does)."""
+        assert self.reader is not None
+        try:
+            return await asyncio.wait_for(self.reader.read(4096), wait)
+        except TimeoutError:
+            return b""
+
+    async def closed_by_server(self, timeout: float = 5.0) -> bool:
+        assert self.reader is not None
+        try:
+            data = await asyncio.wait_for(self.reader.read(65536), timeout)
+        except (ConnectionError, TimeoutError):
+            return False
+        return data == b""
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except ConnectionError:
+                pass
+            self.writer = None
+
+
+class UdpClient(asyncio.DatagramProtocol):
+    """A tracker on UDP: collects the datagrams the listener sends back."""
+
+    def __init__(self) -> None:
+        self.received: asyncio.Queue[bytes] = asyncio.Queue()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    @classmethod
+    async def open(cls, port: int) -> UdpClient:
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_datagram_endpoint(
+            cls, remote_addr=(HOST, port)
+        )
+        assert isinstance(transport, asyncio.DatagramTransport)
+        protocol.transport = transport
+        return protocol
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.received.put_nowait(data)
+
+    def send(self, data: bytes | str) -> None:
+        assert self.transport is not None
+        self.transport.sendto(data.encode() if isinstance(data, str) else data)
+
+    async def reply(self, timeout: float = 5.0) -> bytes:
+        return await asyncio.wait_for(self.received.get(), timeout)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()

@@ -1,0 +1,274 @@
+"""Config flow: user step, port checks, reconfigure, options, tracker subentries, discovery."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from unittest.mock import patch
+
+import pytest
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.sinotrack.config_flow import probe_port
+from custom_components.sinotrack.const import DOMAIN, SUBENTRY_TYPE_TRACKER
+
+from .helpers import HOST, free_port, setup_listener, wait_for
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+async def test_user_creates_listener_and_binds(hass: HomeAssistant) -> None:
+    port = free_port()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": port, "tcp": True, "udp": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"port": port, "tcp": True, "udp": True}
+    assert result["options"] == {"new_trackers": "ask", "offline_after": 10, "max_connections": 500}
+    assert result["result"].unique_id == str(port)
+    await hass.async_block_till_done()
+    # The listener is up: a TCP client connects.
+    with socket.create_connection((HOST, port), timeout=2):
+        pass
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_user_port_in_use_shows_error(hass: HomeAssistant) -> None:
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("", port))
+        busy.listen()
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"port": port, "tcp": True, "udp": False}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "port_in_use"}
+
+
+async def test_user_udp_port_in_use(hass: HomeAssistant) -> None:
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("", port))
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"port": port, "tcp": False, "udp": True}
+        )
+    assert result["errors"] == {"base": "port_in_use"}
+
+
+def test_probe_port_other_errors() -> None:
+    with patch("socket.socket.bind", side_effect=OSError(errno.EACCES, "denied")):
+        assert probe_port(80, True, True) == "cannot_bind"
+
+
+async def test_user_needs_a_protocol(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": free_port(), "tcp": False, "udp": False}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_protocol"}
+
+
+async def test_second_entry_on_same_port_aborts(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": port, "tcp": True, "udp": True}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_rebinds(hass: HomeAssistant) -> None:
+    old_port, new_port = free_port(), free_port()
+    entry = await setup_listener(hass, old_port)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    # Same port, only UDP switched off: no probe of our own bound port.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": old_port, "tcp": True, "udp": False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data["udp"] is False
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": new_port, "tcp": True, "udp": True}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.unique_id == str(new_port)
+    assert entry.runtime_data.listener.port == new_port
+    with socket.create_connection((HOST, new_port), timeout=2):
+        pass
+    # The old port is free again.
+    assert probe_port(old_port, True, True) is None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_errors(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port)
+    other = await setup_listener(hass, free_port())
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": port, "tcp": False, "udp": False}
+    )
+    assert result["errors"] == {"base": "no_protocol"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": other.data["port"], "tcp": True, "udp": True}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    for e in (entry, other):
+        await hass.config_entries.async_unload(e.entry_id)
+
+
+async def test_options_apply_live(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port())
+    listener = entry.runtime_data.listener
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"new_trackers": "add", "offline_after": 3, "max_connections": 7}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {"new_trackers": "add", "offline_after": 3, "max_connections": 7}
+    # Same listener object: applied without rebinding.
+    assert entry.runtime_data.listener is listener
+    assert listener.max_connections == 7
+    assert entry.runtime_data.hub.policy == "add"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_subentry_flow_adds_tracker(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port())
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_TRACKER), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"tracker_id": "12ab", "name": "Bike"}
+    )
+    assert result["errors"] == {"tracker_id": "invalid_tracker_id"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"tracker_id": " 4106011660 ", "name": "Bike"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (sub,) = entry.subentries.values()
+    assert sub.unique_id == "4106011660"
+    assert sub.title == "Bike"
+    assert "4106011660" in entry.runtime_data.hub.trackers
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_TRACKER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"tracker_id": "4106011660"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    # No name: the default one.
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_TRACKER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"tracker_id": "123456789012345"}
+    )
+    assert result["title"] == "SinoTrack 2345"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_discovery_confirm_adds_tracker(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port())
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "4106011660", "entry_id": entry.entry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm_tracker"
+    assert result["description_placeholders"] == {"tracker_id": "4106011660"}
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flows[0]["context"]["title_placeholders"] == {"tracker_id": "4106011660"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": " "})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "tracker_added"
+    await hass.async_block_till_done()
+    (sub,) = entry.subentries.values()
+    assert (sub.unique_id, sub.title) == ("4106011660", "SinoTrack 1660")
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_discovery_aborts(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port(), trackers=[("555", "Car")])
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "x1", "entry_id": entry.entry_id},
+    )
+    assert result["reason"] == "invalid_tracker_id"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "555", "entry_id": entry.entry_id},
+    )
+    assert result["reason"] == "already_configured"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "777", "entry_id": "gone"},
+    )
+    assert result["reason"] == "listener_removed"
+
+    # A discovery left open while the tracker is added by hand is aborted, not left dangling.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "888", "entry_id": entry.entry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    sub = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_TRACKER), context={"source": SOURCE_USER}
+    )
+    await hass.config_entries.subentries.async_configure(sub["flow_id"], {"tracker_id": "888"})
+    await hass.async_block_till_done()
+    await wait_for(lambda: not hass.config_entries.flow.async_progress_by_handler(DOMAIN))
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_confirm_after_tracker_added_elsewhere(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port())
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "999", "entry_id": entry.entry_id},
+    )
+    flow_id = result["flow_id"]
+    # Add it behind the flow's back, without the hub aborting flows.
+    from custom_components.sinotrack.config_flow import add_tracker_subentry
+
+    with patch.object(entry.runtime_data.hub, "_abort_discovery"):
+        add_tracker_subentry(hass.config_entries, entry, "999", "X")
+        await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow_id, {"name": "Y"})
+    assert result["reason"] == "already_configured"
+    await hass.config_entries.async_unload(entry.entry_id)
