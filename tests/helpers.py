@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -137,10 +138,8 @@ class FakeTracker:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
-            except ConnectionError:
-                pass
             self.writer = None
 
 
@@ -154,9 +153,7 @@ class UdpClient(asyncio.DatagramProtocol):
     @classmethod
     async def open(cls, port: int) -> UdpClient:
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(
-            cls, remote_addr=(HOST, port)
-        )
+        transport, protocol = await loop.create_datagram_endpoint(cls, remote_addr=(HOST, port))
         assert isinstance(transport, asyncio.DatagramTransport)
         protocol.transport = transport
         return protocol
@@ -174,3 +171,48 @@ class UdpClient(asyncio.DatagramProtocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+def h02_position(
+    tracker_id: str,
+    *,
+    when: Any = None,
+    lat: float = 50.58855,
+    lon: float = 4.53035,
+    speed_knots: float = 0.0,
+    course: int = 0,
+    status: str = "FFFFFBFF",
+    valid: bool = True,
+    kind: str = "V1",
+) -> str:
+    """An H02 text position frame, fix time ``when`` (UTC datetime; default now)."""
+    from homeassistant.util import dt as dt_util
+
+    when = when or dt_util.utcnow()
+    lat_deg, lon_deg = int(abs(lat)), int(abs(lon))
+    lat_txt = f"{lat_deg:02d}{(abs(lat) - lat_deg) * 60:07.4f}"
+    lon_txt = f"{lon_deg:03d}{(abs(lon) - lon_deg) * 60:07.4f}"
+    return (
+        f"*HQ,{tracker_id},{kind},{when:%H%M%S},{'A' if valid else 'V'},"
+        f"{lat_txt},{'N' if lat >= 0 else 'S'},{lon_txt},{'E' if lon >= 0 else 'W'},"
+        f"{speed_knots:06.2f},{course:03d},{when:%d%m%y},{status}#"
+    )
+
+
+def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    """The entity ID registered for ``unique_id`` (names may change, unique IDs do not)."""
+    from homeassistant.helpers import entity_registry as er
+
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert found is not None, f"no {platform} entity with unique ID {unique_id}"
+    return found
+
+
+def tracker_device(hass: HomeAssistant, entry_id: str, tracker_id: str) -> Any:
+    """The device of a tracker, or None (portable across registry API changes)."""
+    from homeassistant.helpers import device_registry as dr
+
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id):
+        if (DOMAIN, tracker_id) in device.identifiers:
+            return device
+    return None

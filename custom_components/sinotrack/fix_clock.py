@@ -26,7 +26,7 @@ class Corrected:
 
     time: datetime
     trusted: bool  # False: the device's time was missing or impossible; receive time used
-    offset_changed: bool = False  # the learnt offset changed with this report
+    offset_shift_hours: int = 0  # the learnt offset changed by this much with this report
 
 
 class FixClock:
@@ -46,17 +46,20 @@ class FixClock:
         """The time to use for a fix; ``live`` reports (not flagged as stored) teach the offset."""
         if fix_time is None:
             return Corrected(received, trusted=False)
-        changed = self._observe(fix_time, received) if live else False
+        before = self.offset_hours
+        if live:
+            self._observe(fix_time, received)
+        shift = self.offset_hours - before
         corrected = fix_time - timedelta(hours=self.offset_hours) if self.offset_hours else fix_time
         if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
-            return Corrected(received, trusted=False, offset_changed=changed)
-        return Corrected(corrected, trusted=True, offset_changed=changed)
+            return Corrected(received, trusted=False, offset_shift_hours=shift)
+        return Corrected(corrected, trusted=True, offset_shift_hours=shift)
 
-    def _observe(self, fix_time: datetime, received: datetime) -> bool:
+    def _observe(self, fix_time: datetime, received: datetime) -> None:
         diff = (fix_time - received).total_seconds()
         hours = round(diff / 3600)
         if abs(hours) > MAX_OFFSET_HOURS or abs(diff - hours * 3600) > OFFSET_TOLERANCE_S:
-            return False  # not a clock offset: a late report, or a clock that is just wrong
+            return  # not a clock offset: a late report, or a clock that is just wrong
         if (
             hours != self._candidate
             or self._first_seen is None
@@ -64,10 +67,8 @@ class FixClock:
         ):
             self._candidate, self._count = hours, 1
             self._first_diff, self._first_seen = diff, received
-            return False
+            return
         self._count += 1
         span = (received - self._first_seen).total_seconds()
         if self._count >= OFFSET_REPORTS and span >= self.min_span_s and hours != self.offset_hours:
             self.offset_hours = hours
-            return True
-        return False

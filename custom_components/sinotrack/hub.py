@@ -160,8 +160,9 @@ class Hub:
             self.update_device(tracker)
         if not tracker.online:
             tracker.online = True
-            if tracker.last_report_time is not None or tracker.last_seen is not None:
-                _LOGGER.info("Tracker %s is online", tracker.name)
+            if tracker.went_offline:
+                tracker.went_offline = False
+                _LOGGER.info("Tracker %s is back online", tracker.name)
         tracker.notify(outcome)
 
     def _account(self, tracker: TrackerState, outcome: Outcome) -> None:
@@ -212,7 +213,9 @@ class Hub:
                 self.stats.unknown_dropped += 1
                 return
             queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
-            self._new_tracker(tracker_id)
+            queue.append((decoded, dt_util.utcnow(), time.monotonic()))
+            self._new_tracker(tracker_id)  # "add" creates the tracker (and takes the queue) at once
+            return
         queue.append((decoded, dt_util.utcnow(), time.monotonic()))
 
     def _new_tracker(self, tracker_id: str) -> None:
@@ -251,6 +254,7 @@ class Hub:
         for tracker in self.trackers.values():
             if tracker.online and tracker.last_seen_mono < limit:
                 tracker.online = False
+                tracker.went_offline = True
                 _LOGGER.info(
                     "Tracker %s is offline (silent for %s)",
                     tracker.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .fix_clock import FixClock
@@ -64,6 +64,7 @@ class TrackerState:
     last_seen_mono: float = 0.0
     last_report_time: datetime | None = None  # receive time of the latest live position
     online: bool = False
+    went_offline: bool = False  # so "back online" is logged once, and only after "offline"
     ignition: bool | None = None
     external_power: bool | None = None
     immobilized: bool | None = None
@@ -107,7 +108,10 @@ class TrackerState:
     def _apply_position(self, pos: Position, received: datetime, outcome: Outcome) -> None:
         corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
         outcome.untrusted_time = pos.fix_time is not None and not corrected.trusted
-        outcome.offset_changed = corrected.offset_changed
+        if corrected.offset_shift_hours:
+            outcome.offset_changed = True
+            if self.fix_time is not None:  # the fix shown was read with the old offset
+                self.fix_time -= timedelta(hours=corrected.offset_shift_hours)
         fix_time = corrected.time
         late = pos.stored or (
             corrected.trusted and self.fix_time is not None and fix_time < self.fix_time

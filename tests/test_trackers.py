@@ -1,0 +1,418 @@
+"""Trackers end to end: real sockets in, entities, events, policies and time rules out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.core import Event, HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
+
+from custom_components.sinotrack import async_remove_config_entry_device
+from custom_components.sinotrack.const import DOMAIN
+from custom_components.sinotrack.diagnostics import (
+    async_get_config_entry_diagnostics,
+    async_get_device_diagnostics,
+)
+from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS, Hub
+
+from .helpers import (
+    FakeTracker,
+    UdpClient,
+    entity_id,
+    free_port,
+    h02_position,
+    setup_listener,
+    tracker_device,
+    wait_for,
+)
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+TID = "4106011660"
+
+
+def state(hass: HomeAssistant, platform: str, key: str, tid: str = TID) -> State:
+    found = hass.states.get(entity_id(hass, platform, f"{tid}_{key}"))
+    assert found is not None
+    return found
+
+
+def enable(hass: HomeAssistant, platform: str, key: str, tid: str = TID) -> None:
+    registry = er.async_get(hass)
+    registry.async_update_entity(entity_id(hass, platform, f"{tid}_{key}"), disabled_by=None)
+
+
+@pytest.fixture
+async def bike(hass: HomeAssistant) -> Any:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    tracker = await FakeTracker(port).connect()
+    yield entry, tracker
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_position_updates_entities_and_is_acknowledged(
+    hass: HomeAssistant, bike: Any
+) -> None:
+    entry, tracker = bike
+    loc = state(hass, "device_tracker", "location")
+    assert loc.state == "unknown"
+    await tracker.send(h02_position(TID, lat=-23.5, lon=-46.6, speed_knots=27.0, status="FFFFFFFF"))
+    reply = await tracker.read_frame()
+    assert reply.startswith(f"*HQ,{TID},V4,V1,".encode())
+    # The hub had the report before the reply was written.
+    loc = state(hass, "device_tracker", "location")
+    assert loc.attributes["latitude"] == pytest.approx(-23.5, abs=1e-5)
+    assert loc.attributes["longitude"] == pytest.approx(-46.6, abs=1e-5)
+    assert loc.attributes["source_type"] == "gps"
+    assert float(state(hass, "sensor", "speed").state) == pytest.approx(50.0, abs=0.1)
+    assert state(hass, "binary_sensor", "ignition").state == "on"
+    assert state(hass, "binary_sensor", "moving").state == "on"
+    assert state(hass, "binary_sensor", "external_power").state == "on"
+    assert state(hass, "binary_sensor", "immobilized").state == "off"
+    assert state(hass, "binary_sensor", "connectivity").state == "on"
+    last_seen = dt_util.parse_datetime(state(hass, "sensor", "last_seen").state)
+    assert last_seen is not None
+    assert abs((dt_util.utcnow() - last_seen).total_seconds()) < 5
+
+    device = tracker_device(hass, entry.entry_id, TID)
+    assert device is not None
+    assert (device.manufacturer, device.serial_number, device.name) == ("SinoTrack", TID, "Bike")
+    # Entity names come from the device plus the translated key.
+    assert state(hass, "sensor", "speed").name == "Bike Speed"
+    assert loc.name == "Bike"
+
+    # Power cut and immobilizer bits.
+    await tracker.send(h02_position(TID, status="F7F7FBFF"))
+    await tracker.read_frame()
+    assert state(hass, "binary_sensor", "external_power").state == "off"
+    assert state(hass, "binary_sensor", "immobilized").state == "on"
+    assert state(hass, "binary_sensor", "ignition").state == "off"
+    assert state(hass, "binary_sensor", "moving").state == "off"
+
+
+async def test_binary_frame_battery_and_disabled_sensors(hass: HomeAssistant, bike: Any) -> None:
+    entry, tracker = bike
+    # A real 32-byte binary frame (2016): its old fix time is distrusted, the receive time used.
+    await tracker.send(
+        bytes.fromhex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
+    )
+    assert (await tracker.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
+    assert state(hass, "sensor", "battery").state == "100"
+    assert entry.runtime_data.hub.stats.untrusted_times == 1
+    fix_time = entry.runtime_data.hub.trackers[TID].fix_time
+    assert fix_time is not None
+    assert abs((dt_util.utcnow() - fix_time).total_seconds()) < 5
+    registry = er.async_get(hass)
+    for key in ("course", "signal", "satellites"):
+        reg = registry.async_get(entity_id(hass, "sensor", f"{TID}_{key}"))
+        assert reg is not None
+        assert reg.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+async def test_udp_reports_and_replies_to_source(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    udp = await UdpClient.open(port)
+    # Two messages in one datagram: both are taken.
+    udp.send(h02_position(TID, lat=1.0, lon=2.0) + h02_position(TID, lat=1.5, lon=2.5))
+    assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    loc = state(hass, "device_tracker", "location")
+    assert loc.attributes["latitude"] == pytest.approx(1.5, abs=1e-5)
+    udp.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None:
+    _, tracker = bike
+    events: list[State] = []
+    alarm_id = entity_id(hass, "event", f"{TID}_alarm")
+
+    def changed(event: Event) -> None:
+        if event.data["entity_id"] == alarm_id and event.data["new_state"] is not None:
+            events.append(event.data["new_state"])
+
+    hass.bus.async_listen("state_changed", changed)
+    vibrating = "FFFFFBFE"  # bit 0 active (active-low)
+    for status in (vibrating, vibrating, "FFFFFBFF", vibrating):
+        await tracker.send(h02_position(TID, status=status, speed_knots=3.0))
+        await tracker.read_frame()
+    await hass.async_block_till_done()
+    assert [e.attributes["event_type"] for e in events] == ["vibration", "vibration"]
+    data = events[0].attributes
+    assert data["delayed"] is False
+    assert data["latitude"] == pytest.approx(50.58855, abs=1e-5)
+    assert data["speed"] == pytest.approx(5.556, abs=0.01)
+    assert "fix_time" in data
+    # Several alarms at once (SOS + power cut) fire one event each.
+    await tracker.send(h02_position(TID, status="FFF7FBFD"))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    assert sorted(e.attributes["event_type"] for e in events[2:]) == ["power_cut", "sos"]
+
+
+async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: Any) -> None:
+    entry, tracker = bike
+    now = dt_util.utcnow()
+    await tracker.send(h02_position(TID, lat=10.0, lon=10.0, when=now))
+    await tracker.read_frame()
+    # An invalid fix: ignored for the map.
+    await tracker.send(h02_position(TID, lat=11.0, lon=11.0, valid=False))
+    await tracker.read_frame()
+    # A late report (stored while offline) with an alarm: no move, the alarm fires delayed.
+    events: list[State] = []
+    alarm_id = entity_id(hass, "event", f"{TID}_alarm")
+    hass.bus.async_listen(
+        "state_changed",
+        lambda e: events.append(e.data["new_state"]) if e.data["entity_id"] == alarm_id else None,
+    )
+    await tracker.send(
+        h02_position(
+            TID, lat=12.0, lon=12.0, when=now - timedelta(hours=3, minutes=7), status="FFFFFBFD"
+        )
+    )
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    loc = state(hass, "device_tracker", "location")
+    assert (loc.attributes["latitude"], loc.attributes["longitude"]) == pytest.approx((10.0, 10.0))
+    assert entry.runtime_data.hub.stats.late_reports == 1
+    assert [e.attributes["event_type"] for e in events] == ["sos"]
+    assert events[0].attributes["delayed"] is True
+    # A newer fix moves it again.
+    await tracker.send(h02_position(TID, lat=13.0, lon=13.0, when=now + timedelta(seconds=5)))
+    await tracker.read_frame()
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(13.0)
+
+
+async def test_offline_and_back(hass: HomeAssistant, bike: Any, caplog: Any) -> None:
+    entry, tracker = bike
+    hub: Hub = entry.runtime_data.hub
+    await tracker.send(h02_position(TID))
+    await tracker.read_frame()
+    assert state(hass, "binary_sensor", "connectivity").state == "on"
+    hub.offline_after = timedelta(seconds=0)
+    caplog.set_level(logging.INFO)
+    hub._check_offline()
+    hub._check_offline()
+    assert state(hass, "binary_sensor", "connectivity").state == "off"
+    # Stays on the map while offline.
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(
+        50.58855
+    )
+    assert caplog.text.count("Tracker Bike is offline") == 1
+    await tracker.send("*HQ,4106011660,V0#")
+    await tracker.read_frame()
+    assert state(hass, "binary_sensor", "connectivity").state == "on"
+    assert caplog.text.count("Tracker Bike is back online") == 1
+
+
+async def test_policy_ask_keeps_report_until_confirmed(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, new_trackers="ask")
+    tracker = await FakeTracker(port).connect()
+    await tracker.send(h02_position(TID, lat=5.0, lon=6.0))
+    await tracker.read_frame()  # unknown trackers still get their acknowledgement
+    flows = await wait_for(lambda: hass.config_entries.flow.async_progress_by_handler(DOMAIN))
+    assert flows[0]["context"]["title_placeholders"] == {"tracker_id": TID}
+    assert flows[0]["step_id"] == "confirm_tracker"
+    await tracker.send(h02_position(TID, lat=5.5, lon=6.5))
+    await tracker.read_frame()
+    assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {"name": "Car"})
+    assert result["reason"] == "tracker_added"
+    await hass.async_block_till_done()
+    loc = hass.states.get("device_tracker.car")
+    assert loc is not None
+    assert loc.attributes["latitude"] == pytest.approx(5.5, abs=1e-5)
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, new_trackers="add")
+    tracker = await FakeTracker(port).connect()
+    await tracker.send(h02_position(TID, lat=7.0, lon=8.0))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    (sub,) = entry.subentries.values()
+    assert (sub.title, sub.unique_id) == ("SinoTrack 1660", TID)
+    await wait_for(lambda: hass.states.get("device_tracker.sinotrack_1660"))
+    assert hass.states.get("device_tracker.sinotrack_1660").attributes["latitude"] == pytest.approx(
+        7.0
+    )
+
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "new_trackers": "ignore"}
+    )
+    await hass.async_block_till_done()
+    await tracker.send(h02_position("999"))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    assert len(entry.subentries) == 1
+    assert entry.runtime_data.hub.stats.unknown_ignored == 1
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port)
+    tracker = await FakeTracker(port).connect()
+    for n in range(MAX_PENDING_TRACKERS + 5):
+        await tracker.send(h02_position(f"{1000 + n}"))
+        await tracker.read_frame()
+    for bad in ("12AB", "1" * 21, ""):
+        await tracker.send(h02_position(bad))
+        await tracker.read_frame()
+    await hass.async_block_till_done()
+    hub: Hub = entry.runtime_data.hub
+    assert len(hub.pending) == MAX_PENDING_TRACKERS
+    assert hub.stats.unknown_dropped == 5
+    assert hub.stats.invalid_ids == 3
+    assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == MAX_PENDING_TRACKERS
+    assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_restore_after_restart(hass: HomeAssistant) -> None:
+    port = free_port()
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State("device_tracker.bike", "not_home", {"latitude": 48.1, "longitude": 11.5}),
+                {"latitude": 48.1, "longitude": 11.5, "fix_time": "2026-01-01T10:00:00+00:00"},
+            ),
+            (
+                State("sensor.bike_battery", "80"),
+                {"native_value": 80, "native_unit_of_measurement": "%"},
+            ),
+            (State("binary_sensor.bike_ignition", "on"), {}),
+        ],
+    )
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    loc = hass.states.get("device_tracker.bike")
+    assert loc is not None
+    assert (loc.attributes["latitude"], loc.attributes["longitude"]) == (48.1, 11.5)
+    assert hass.states.get("sensor.bike_battery").state == "80"
+    assert hass.states.get("binary_sensor.bike_ignition").state == "on"
+    assert hass.states.get("binary_sensor.bike_connectivity").state == "off"
+    # An older report than the restored fix does not move it back.
+    tracker = await FakeTracker(port).connect()
+    await tracker.send(
+        h02_position(TID, lat=1.0, lon=1.0, when=dt_util.parse_datetime("2025-12-31T10:00:00Z"))
+    )
+    await tracker.read_frame()
+    assert hass.states.get("device_tracker.bike").attributes["latitude"] == 48.1
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_local_time_offset_detected_and_corrected(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Hub, "clock_min_span_s", 0.0)
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    tracker = await FakeTracker(port).connect()
+    for _ in range(3):
+        await tracker.send(h02_position(TID, when=dt_util.utcnow() + timedelta(hours=8)))
+        await tracker.read_frame()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": "Bike", "offset": "+8", "sms": "8960000E00"}
+    await tracker.send(h02_position(TID, when=dt_util.utcnow() + timedelta(hours=8)))
+    await tracker.read_frame()
+    fix_time = entry.runtime_data.hub.trackers[TID].fix_time
+    assert fix_time is not None
+    assert abs((fix_time - dt_util.utcnow()).total_seconds()) < 10
+    # Set to UTC later: the offset is unlearnt and the repair goes away.
+    for _ in range(3):
+        await tracker.send(h02_position(TID))
+        await tracker.read_frame()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}") is None
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_and_reload_with_trackers_connected(
+    hass: HomeAssistant, bike: Any
+) -> None:
+    entry, tracker = bike
+    await tracker.send(h02_position(TID, lat=3.0, lon=4.0))
+    await tracker.read_frame()
+    new_port = free_port()
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "port": new_port})
+    await hass.async_block_till_done()
+    assert await tracker.closed_by_server()
+    assert entry.runtime_data.listener.port == new_port
+    # Still on the map after the rebind, and the tracker reconnects on the new port.
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(3.0)
+    again = await FakeTracker(new_port).connect()
+    await again.send(h02_position(TID, lat=3.5, lon=4.5))
+    await again.read_frame()
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(3.5)
+    await again.close()
+
+
+async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: Any) -> None:
+    entry, first = bike
+    await first.send(h02_position(TID))
+    await first.read_frame()
+    second = await FakeTracker(entry.data["port"]).connect()
+    await second.send(h02_position(TID))
+    await second.read_frame()
+    assert await first.closed_by_server()
+    assert "Two connections claim tracker" in caplog.text
+    assert entry.runtime_data.hub.stats.duplicate_sessions == 1
+    await second.close()
+
+
+async def test_removing_device_removes_tracker(hass: HomeAssistant, bike: Any) -> None:
+    entry, _ = bike
+    device = tracker_device(hass, entry.entry_id, TID)
+    assert device is not None
+    assert await async_remove_config_entry_device(hass, entry, device)
+    await hass.async_block_till_done()
+    assert not entry.subentries
+    assert TID not in entry.runtime_data.hub.trackers
+    assert tracker_device(hass, entry.entry_id, TID) is None
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{TID}_speed") is None
+
+
+async def test_diagnostics_are_redacted(hass: HomeAssistant, bike: Any) -> None:
+    entry, tracker = bike
+    await tracker.send(h02_position(TID, lat=-23.48349, lon=-46.85975))
+    await tracker.read_frame()
+    await tracker.send(
+        bytes.fromhex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
+    )
+    await tracker.read_frame()
+    await tracker.send("*HQ,4106011660,V1,garbage#")
+    await tracker.read_nothing()
+    diag = await async_get_config_entry_diagnostics(hass, entry)
+    text = json.dumps(diag)
+    for secret in (TID, "2329.0", "4651.5", "-23.48", "-46.85"):
+        assert secret not in text
+    assert diag["counters"]["hub"]["messages"] == 2
+    assert diag["counters"]["codec"]["errors"] >= 1
+    assert diag["trackers"][0]["has_fix"] is True
+    assert len(diag["recent_frames"]) == 3
+    device = tracker_device(hass, entry.entry_id, TID)
+    assert device is not None
+    device_diag = await async_get_device_diagnostics(hass, entry, device)
+    assert TID not in json.dumps(device_diag)
+    assert device_diag["tracker"]["battery_percent"] == 100
