@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.core import Event, HomeAssistant, State
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -138,6 +138,7 @@ async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None
     events: list[State] = []
     alarm_id = entity_id(hass, "event", f"{TID}_alarm")
 
+    @callback
     def changed(event: Event) -> None:
         if event.data["entity_id"] == alarm_id and event.data["new_state"] is not None:
             events.append(event.data["new_state"])
@@ -172,10 +173,13 @@ async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: A
     # A late report (stored while offline) with an alarm: no move, the alarm fires delayed.
     events: list[State] = []
     alarm_id = entity_id(hass, "event", f"{TID}_alarm")
-    hass.bus.async_listen(
-        "state_changed",
-        lambda e: events.append(e.data["new_state"]) if e.data["entity_id"] == alarm_id else None,
-    )
+
+    @callback
+    def changed(event: Event) -> None:
+        if event.data["entity_id"] == alarm_id:
+            events.append(event.data["new_state"])
+
+    hass.bus.async_listen("state_changed", changed)
     await tracker.send(
         h02_position(
             TID, lat=12.0, lon=12.0, when=now - timedelta(hours=3, minutes=7), status="FFFFFBFD"

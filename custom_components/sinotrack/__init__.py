@@ -10,7 +10,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from .const import (
     CONF_MAX_CONNECTIONS,
@@ -23,15 +25,26 @@ from .const import (
 )
 from .hub import Hub
 from .listener import Listener
+from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.DEVICE_TRACKER,
     Platform.EVENT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services (they target tracker devices of any listener entry)."""
+    async_setup_services(hass)
+    return True
 
 
 @dataclass(slots=True)
@@ -83,6 +96,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) ->
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     hub.start()
     entry.async_on_unload(hub.stop)
+    await hub.commands.async_report_dropped(
+        lambda tid: hub.trackers[tid].name if tid in hub.trackers else tid
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -92,6 +108,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) -
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.listener.stop()
+        await entry.runtime_data.hub.commands.async_flush()
     return unloaded
 
 

@@ -21,8 +21,10 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 
+from .commands import DEFAULT_MAX_CUT_SPEED
 from .const import (
     CONF_MAX_CONNECTIONS,
+    CONF_MAX_CUT_SPEED,
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
@@ -268,8 +270,15 @@ class SinoTrackOptionsFlow(OptionsFlow):
         return self.async_show_form(step_id="init", data_schema=schema)
 
 
+SPEED_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=0, max=200, step=1, unit_of_measurement="km/h", mode=selector.NumberSelectorMode.BOX
+    )
+)
+
+
 class TrackerSubentryFlow(ConfigSubentryFlow):
-    """Add a tracker by hand, by its ID."""
+    """Add a tracker by hand, by its ID; change its name or engine-cut speed limit later."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         errors: dict[str, str] = {}
@@ -284,14 +293,52 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                 name = str(user_input.get(CONF_NAME) or "").strip()
                 return self.async_create_entry(
                     title=name or default_tracker_name(tracker_id),
-                    data={CONF_TRACKER_ID: tracker_id},
+                    data={
+                        CONF_TRACKER_ID: tracker_id,
+                        CONF_MAX_CUT_SPEED: float(
+                            user_input.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED)
+                        ),
+                    },
                     unique_id=tracker_id,
                 )
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _schema({vol.Required(CONF_TRACKER_ID): str, vol.Optional(CONF_NAME): str}),
+                _schema(
+                    {
+                        vol.Required(CONF_TRACKER_ID): str,
+                        vol.Optional(CONF_NAME): str,
+                        vol.Optional(
+                            CONF_MAX_CUT_SPEED, default=DEFAULT_MAX_CUT_SPEED
+                        ): SPEED_SELECTOR,
+                    }
+                ),
                 user_input,
             ),
             errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        subentry = self._get_reconfigure_subentry()
+        if user_input is not None:
+            name = str(user_input[CONF_NAME]).strip() or subentry.title
+            return self.async_update_and_abort(
+                self._get_entry(),
+                subentry,
+                title=name,
+                data_updates={CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED])},
+            )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_schema(
+                {
+                    vol.Required(CONF_NAME, default=subentry.title): str,
+                    vol.Required(
+                        CONF_MAX_CUT_SPEED,
+                        default=subentry.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED),
+                    ): SPEED_SELECTOR,
+                }
+            ),
         )

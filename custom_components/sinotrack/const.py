@@ -21,6 +21,7 @@ DEFAULT_MAX_CONNECTIONS: Final = 500
 
 CONF_TRACKER_ID: Final = "tracker_id"
 CONF_NAME: Final = "name"
+CONF_MAX_CUT_SPEED: Final = "max_cut_speed"
 SUBENTRY_TYPE_TRACKER: Final = "tracker"
 
 

@@ -16,13 +16,17 @@ from typing import Any
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from .commands import DEFAULT_MAX_CUT_SPEED, CommandCenter, CommandResult
 from .const import (
+    CONF_MAX_CUT_SPEED,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
     CONF_TRACKER_ID,
@@ -33,7 +37,7 @@ from .const import (
     NewTrackerPolicy,
 )
 from .listener import Session
-from .protocol.model import Decoded, DeviceInfo
+from .protocol.model import Command, CommandAck, Decoded, DeviceInfo
 from .tracker import Outcome, TrackerState
 from .trackers import default_tracker_name, valid_tracker_id
 
@@ -74,6 +78,7 @@ class Hub:
         self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
         self._adders: list[PlatformAdder] = []
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self.commands = CommandCenter(hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of)
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -87,6 +92,7 @@ class Hub:
 
     @callback
     def stop(self) -> None:
+        self.commands.shutdown()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -121,15 +127,18 @@ class Hub:
                 del self.trackers[tracker_id]
         for tracker_id, sub in wanted.items():
             tracker = self.trackers.get(tracker_id)
+            max_cut_speed = float(sub.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED))
             if tracker is not None:
                 tracker.name = sub.title
+                tracker.max_cut_speed = max_cut_speed
                 continue
             tracker = TrackerState(tracker_id, sub.title, sub.subentry_id)
+            tracker.max_cut_speed = max_cut_speed
             tracker.clock.min_span_s = self.clock_min_span_s
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
             for decoded, received, received_mono in self.pending.pop(tracker_id, ()):
-                self._apply(tracker, decoded, received, received_mono)
+                self._apply(tracker, decoded, received, received_mono, None)
             for adder in self._adders:
                 adder(tracker)
 
@@ -147,14 +156,23 @@ class Hub:
             return None
         if self.sessions.get(tracker_id) is not session:
             self._claim(tracker_id, session)
-        self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic())
+        self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), session)
+        if tracker_id in self.commands.queued:
+            return self.commands.deliver(tracker, session)
         return None
 
     def _apply(
-        self, tracker: TrackerState, decoded: Decoded, received: datetime, received_mono: float
+        self,
+        tracker: TrackerState,
+        decoded: Decoded,
+        received: datetime,
+        received_mono: float,
+        session: Session | None,
     ) -> None:
         message = decoded.message
         outcome = tracker.apply(message, received, received_mono)
+        if isinstance(message, CommandAck) and session is not None:
+            self.commands.on_ack(tracker, message, session)
         self._account(tracker, outcome)
         if isinstance(message, DeviceInfo) and (message.model or message.firmware):
             self.update_device(tracker)
@@ -197,6 +215,27 @@ class Hub:
         else:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, session.peer)
         old.close()
+
+    # --- commands ----------------------------------------------------------------------------
+
+    async def send_command(
+        self, tracker_id: str, command: Command, *, force: bool = False
+    ) -> CommandResult:
+        tracker = self.trackers.get(tracker_id)
+        if tracker is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_tracker",
+                translation_placeholders={"tracker_id": tracker_id},
+            )
+        return await self.commands.send(
+            tracker, self.sessions.get(tracker_id), command, force=force
+        )
+
+    def _switch_of(self, tracker_id: str) -> str | None:
+        return er.async_get(self.hass).async_get_entity_id(
+            "switch", DOMAIN, f"{tracker_id}_immobilizer"
+        )
 
     # --- unknown trackers --------------------------------------------------------------------
 

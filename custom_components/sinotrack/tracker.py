@@ -62,7 +62,9 @@ class TrackerState:
     satellites: int | None = None
     last_seen: datetime | None = None
     last_seen_mono: float = 0.0
-    last_report_time: datetime | None = None  # receive time of the latest live position
+    report_time: datetime | None = None  # receive time of the latest (not late) position
+    report_speed_kmh: float | None = None  # its speed, valid fix or not: what the interlock checks
+    max_cut_speed: float = 20.0  # km/h: above this an engine cut is refused
     online: bool = False
     went_offline: bool = False  # so "back online" is logged once, and only after "offline"
     ignition: bool | None = None
@@ -119,7 +121,8 @@ class TrackerState:
         outcome.late = late
         if not (late and self.fix_time is not None and fix_time < self.fix_time):
             # A newer report (live, or stored but still the newest we have).
-            self.last_report_time = received
+            self.report_time = received
+            self.report_speed_kmh = pos.speed_kmh
             if pos.status is not None:
                 self._apply_flags(pos.flags, pos.status)
             self._apply_telemetry(pos)
@@ -184,10 +187,13 @@ class TrackerState:
                 data["speed"] = pos.speed_kmh
             outcome.alarms.append(AlarmEvent(alarm, data))
 
-    def notify(self, outcome: Outcome) -> None:
-        """Tell the entities; alarms after the state so automations see the new state."""
+    def notify_listeners(self) -> None:
         for listener in self.listeners:
             listener()
+
+    def notify(self, outcome: Outcome) -> None:
+        """Tell the entities; alarms after the state so automations see the new state."""
+        self.notify_listeners()
         for event in outcome.alarms:
             for alarm_listener in self.alarm_listeners:
                 alarm_listener(event)

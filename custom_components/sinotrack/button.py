@@ -1,0 +1,45 @@
+"""Ask a tracker for its position now."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import SinoTrackConfigEntry
+from .entity import SinoTrackEntity
+from .hub import Hub
+from .protocol.model import Command, CommandKind
+from .tracker import TrackerState
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SinoTrackConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    hub = entry.runtime_data.hub
+
+    @callback
+    def add(tracker: TrackerState) -> None:
+        async_add_entities(
+            [SinoTrackRequestPosition(hub, tracker)], config_subentry_id=tracker.subentry_id
+        )
+
+    hub.register_platform(add)
+
+
+class SinoTrackRequestPosition(SinoTrackEntity, ButtonEntity):
+    """Sends the position request (H02 ``CR``, JT/T 808 0x8201); queued if the tracker is away."""
+
+    def __init__(self, hub: Hub, tracker: TrackerState) -> None:
+        super().__init__(tracker, "request_position")
+        self.hub = hub
+
+    def _shown(self) -> None:
+        return None  # a button's state is its last press
+
+    async def async_press(self) -> None:
+        await self.hub.send_command(self.tracker.tracker_id, Command(CommandKind.REQUEST_POSITION))

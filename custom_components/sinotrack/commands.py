@@ -1,0 +1,382 @@
+"""Remote commands: send now (TCP) or queue for the next report (offline, UDP), match the answer.
+
+The engine cut is the one command that can hurt someone, so it goes through the interlock: refused
+unless the latest report shows the vehicle at or below the tracker's speed limit and is either fresh
+or shows the ignition off; a queued cut is checked again against the report that would deliver it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .protocol.model import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
+
+if TYPE_CHECKING:
+    from .listener import Session
+    from .tracker import TrackerState
+
+_LOGGER = logging.getLogger(__name__)
+
+ACK_TIMEOUT_S = 30.0
+QUEUE_EXPIRY = timedelta(minutes=10)
+FRESH_REPORT = timedelta(minutes=2)
+DEFAULT_MAX_CUT_SPEED = 20.0  # km/h
+EVENT_LOGBOOK_ENTRY = "logbook_entry"
+STORAGE_VERSION = 1
+
+COMMAND_LABELS = {
+    CommandKind.ENGINE_STOP: "engine cut",
+    CommandKind.ENGINE_RESUME: "engine restore",
+    CommandKind.REQUEST_POSITION: "position request",
+    CommandKind.SET_INTERVAL: "reporting interval",
+    CommandKind.ARM: "arm",
+    CommandKind.DISARM: "disarm",
+    CommandKind.REBOOT: "reboot",
+    CommandKind.RAW: "command",
+}
+
+
+@dataclass(slots=True)
+class PendingCommand:
+    """A command queued for delivery or sent and waiting for its acknowledgement."""
+
+    tracker_id: str
+    command: Command
+    created: datetime
+    encoded: EncodedCommand | None = None  # set once it is on the wire
+    session: Session | None = None
+    future: asyncio.Future[CommandAck] | None = None
+    unsub_expiry: CALLBACK_TYPE | None = None
+    force: bool = False
+
+    @property
+    def label(self) -> str:
+        return COMMAND_LABELS[self.command.kind]
+
+
+@dataclass(slots=True)
+class CommandResult:
+    """What a service call gets back."""
+
+    queued: bool
+    ack: CommandAck | None = None
+
+    def as_response(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"queued": self.queued}
+        if self.ack is not None:
+            data.update(
+                command=self.ack.command,
+                result=self.ack.result,
+                success=self.ack.success,
+                params=list(self.ack.params),
+            )
+        return data
+
+
+@dataclass(slots=True)
+class CommandCenter:
+    """The command queue and acknowledgement correlation of one hub."""
+
+    hass: HomeAssistant
+    store_key: str
+    entity_of: Callable[[str], str | None]  # tracker ID -> the switch's entity ID, for the logbook
+    queued: dict[str, list[PendingCommand]] = field(default_factory=dict)
+    sent: dict[str, list[PendingCommand]] = field(default_factory=dict)
+    ack_timeout: float = ACK_TIMEOUT_S
+    queue_expiry: timedelta = QUEUE_EXPIRY
+    _store: Store[list[dict[str, Any]]] | None = None
+
+    def __post_init__(self) -> None:
+        self._store = Store(self.hass, STORAGE_VERSION, self.store_key)
+
+    # --- interlock ---------------------------------------------------------------------------
+
+    @staticmethod
+    def check_interlock(tracker: TrackerState, now: datetime) -> None:
+        """Raise a translated ServiceValidationError unless an engine cut is safe now."""
+        name = tracker.name
+        if tracker.report_time is None or tracker.report_speed_kmh is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="interlock_no_report",
+                translation_placeholders={"name": name},
+            )
+        limit = tracker.max_cut_speed
+        if tracker.report_speed_kmh > limit:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="interlock_speed",
+                translation_placeholders={
+                    "name": name,
+                    "speed": f"{tracker.report_speed_kmh:.0f}",
+                    "limit": f"{limit:.0f}",
+                },
+            )
+        age = now - tracker.report_time
+        if age > FRESH_REPORT and tracker.ignition is not False:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="interlock_stale",
+                translation_placeholders={
+                    "name": name,
+                    "minutes": f"{age.total_seconds() / 60:.0f}",
+                },
+            )
+
+    # --- sending -----------------------------------------------------------------------------
+
+    async def send(
+        self,
+        tracker: TrackerState,
+        session: Session | None,
+        command: Command,
+        *,
+        force: bool = False,
+    ) -> CommandResult:
+        """Send at once over a live TCP session and wait for the answer, or queue it."""
+        now = dt_util.utcnow()
+        if command.kind is CommandKind.ENGINE_STOP:
+            if force:
+                self.logbook(tracker, "engine cut forced past the safety interlock")
+            else:
+                try:
+                    self.check_interlock(tracker, now)
+                except ServiceValidationError as err:
+                    self.logbook(tracker, f"engine cut refused: {err}")
+                    raise
+        pending = PendingCommand(tracker.tracker_id, command, now, force=force)
+        if session is None or session.kind != "tcp" or not session.is_open or session.codec is None:
+            self._enqueue(tracker, pending)
+            return CommandResult(queued=True)
+        loop = asyncio.get_running_loop()
+        pending.future = loop.create_future()
+        try:
+            self._put_on_wire(tracker, pending, session)
+        except ProtocolError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_command",
+                translation_placeholders={"name": tracker.name, "error": str(err)},
+            ) from err
+        try:
+            async with asyncio.timeout(self.ack_timeout):
+                ack = await pending.future
+        except TimeoutError:
+            self._forget_sent(pending)
+            self.logbook(tracker, f"{pending.label}: no answer within {self.ack_timeout:.0f} s")
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_timeout",
+                translation_placeholders={
+                    "name": tracker.name,
+                    "command": pending.label,
+                    "seconds": f"{self.ack_timeout:.0f}",
+                },
+            ) from None
+        if ack.success is False:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_failed",
+                translation_placeholders={
+                    "name": tracker.name,
+                    "command": pending.label,
+                    "result": ack.result or "?",
+                },
+            )
+        return CommandResult(queued=False, ack=ack)
+
+    def _put_on_wire(
+        self, tracker: TrackerState, pending: PendingCommand, session: Session
+    ) -> bytes:
+        assert session.codec is not None
+        encoded = session.codec.encode(tracker.tracker_id, pending.command, dt_util.utcnow())
+        pending.encoded = encoded
+        pending.session = session
+        self.sent.setdefault(tracker.tracker_id, []).append(pending)
+        self.logbook(tracker, f"{pending.label} sent")
+        _LOGGER.debug("Sending %s to %s: %r", pending.label, tracker.tracker_id, encoded.data)
+        session.send(encoded.data)
+        return encoded.data
+
+    def _forget_sent(self, pending: PendingCommand) -> None:
+        waiting = self.sent.get(pending.tracker_id, [])
+        if pending in waiting:
+            waiting.remove(pending)
+
+    # --- the queue ---------------------------------------------------------------------------
+
+    def _enqueue(self, tracker: TrackerState, pending: PendingCommand) -> None:
+        queue = self.queued.setdefault(tracker.tracker_id, [])
+        if pending.command.kind in (CommandKind.ENGINE_STOP, CommandKind.ENGINE_RESUME):
+            # The newest immobilizer command supersedes an older queued one.
+            for old in [p for p in queue if p.command.kind in IMMOBILIZER_KINDS]:
+                self._drop(tracker, old, "replaced by a newer command")
+        queue.append(pending)
+        @callback
+        def expire(_now: datetime) -> None:
+            self._expire(tracker, pending)
+
+        pending.unsub_expiry = async_call_later(self.hass, self.queue_expiry, expire)
+        self.logbook(tracker, f"{pending.label} queued until the tracker reports")
+        self._save()
+        tracker.notify_listeners()
+
+    @callback
+    def _expire(self, tracker: TrackerState, pending: PendingCommand) -> None:
+        pending.unsub_expiry = None
+        self._drop(tracker, pending, "expired: the tracker did not report in time")
+
+    def _drop(self, tracker: TrackerState, pending: PendingCommand, why: str) -> None:
+        queue = self.queued.get(tracker.tracker_id, [])
+        if pending in queue:
+            queue.remove(pending)
+            if pending.unsub_expiry is not None:
+                pending.unsub_expiry()
+                pending.unsub_expiry = None
+            self.logbook(tracker, f"{pending.label} {why}")
+            self._save()
+            tracker.notify_listeners()
+
+    def cancel(self, tracker: TrackerState) -> int:
+        """Cancel every queued command of a tracker; how many there were."""
+        queue = list(self.queued.get(tracker.tracker_id, []))
+        for pending in queue:
+            self._drop(tracker, pending, "cancelled")
+        return len(queue)
+
+    def pending_for(self, tracker_id: str) -> list[PendingCommand]:
+        return self.queued.get(tracker_id, [])
+
+    def deliver(self, tracker: TrackerState, session: Session) -> bytes | None:
+        """Queued commands to send with the reply to the report that just arrived."""
+        queue = self.queued.get(tracker.tracker_id)
+        if not queue or session.codec is None:
+            return None
+        now = dt_util.utcnow()
+        out: list[bytes] = []
+        for pending in list(queue):
+            if pending.command.kind is CommandKind.ENGINE_STOP and not pending.force:
+                try:
+                    self.check_interlock(tracker, now)
+                except ServiceValidationError as err:
+                    _LOGGER.debug("Queued engine cut for %s held back: %s", tracker.name, err)
+                    continue  # stays queued: the vehicle is moving, or the report is stale
+            queue.remove(pending)
+            if pending.unsub_expiry is not None:
+                pending.unsub_expiry()
+                pending.unsub_expiry = None
+            try:
+                out.append(self._encode_for_delivery(tracker, pending, session))
+            except ProtocolError as err:
+                self.logbook(tracker, f"{pending.label} not supported by this tracker: {err}")
+        self._save()
+        tracker.notify_listeners()
+        return b"".join(out) or None
+
+    def _encode_for_delivery(
+        self, tracker: TrackerState, pending: PendingCommand, session: Session
+    ) -> bytes:
+        assert session.codec is not None
+        encoded = session.codec.encode(tracker.tracker_id, pending.command, dt_util.utcnow())
+        pending.encoded = encoded
+        pending.session = session
+        self.sent.setdefault(tracker.tracker_id, []).append(pending)
+        self.logbook(tracker, f"{pending.label} delivered with the reply to its report")
+        return encoded.data
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def on_ack(self, tracker: TrackerState, ack: CommandAck, session: Session) -> None:
+        """Pair an acknowledgement with the command it answers; the tracker's word is final."""
+        waiting = self.sent.get(tracker.tracker_id)
+        if not waiting or session.codec is None:
+            return
+        for pending in waiting:
+            if pending.encoded is not None and session.codec.matches(pending.encoded, ack):
+                waiting.remove(pending)
+                outcome = {True: "done", False: "failed", None: "answered"}[ack.success]
+                self.logbook(tracker, f"{pending.label} {outcome} ({ack.result or 'no result'})")
+                if ack.success is not False and pending.command.kind in IMMOBILIZER_KINDS:
+                    tracker.immobilized = pending.command.kind is CommandKind.ENGINE_STOP
+                if pending.future is not None and not pending.future.done():
+                    pending.future.set_result(ack)
+                return
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def logbook(self, tracker: TrackerState, message: str) -> None:
+        data: dict[str, Any] = {"name": tracker.name, "message": message, "domain": DOMAIN}
+        if (entity_id := self.entity_of(tracker.tracker_id)) is not None:
+            data["entity_id"] = entity_id
+        self.hass.bus.async_fire(EVENT_LOGBOOK_ENTRY, data)
+
+    def _save(self) -> None:
+        assert self._store is not None
+        self._store.async_delay_save(self._snapshot, 1.0)
+
+    def _snapshot(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "tracker_id": p.tracker_id,
+                "command": p.command.kind.value,
+                "created": p.created.isoformat(),
+            }
+            for queue in self.queued.values()
+            for p in queue
+        ]
+
+    async def async_flush(self) -> None:
+        """Write the queue now (on unload), so a reload reports what it drops."""
+        assert self._store is not None
+        await self._store.async_save(self._snapshot())
+
+    async def async_report_dropped(self, name_of: Callable[[str], str]) -> None:
+        """Commands still queued when Home Assistant stopped are reported, never replayed."""
+        assert self._store is not None
+        stored = await self._store.async_load() or []
+        for item in stored:
+            tracker_id = str(item.get("tracker_id", ""))
+            label = COMMAND_LABELS.get(CommandKind(item.get("command", "raw")), "command")
+            message = (
+                f"{label} queued at {item.get('created')} was dropped: Home Assistant restarted"
+            )
+            _LOGGER.warning("%s: %s", name_of(tracker_id), message)
+            data: dict[str, Any] = {
+                "name": name_of(tracker_id),
+                "message": message,
+                "domain": DOMAIN,
+            }
+            if (entity_id := self.entity_of(tracker_id)) is not None:
+                data["entity_id"] = entity_id
+            self.hass.bus.async_fire(EVENT_LOGBOOK_ENTRY, data)
+        if stored:
+            await self._store.async_save([])
+
+    @callback
+    def shutdown(self) -> None:
+        """Cancel timers and waiting callers; what is queued stays on disk to be reported."""
+        for queue in self.queued.values():
+            for pending in queue:
+                if pending.unsub_expiry is not None:
+                    pending.unsub_expiry()
+                    pending.unsub_expiry = None
+        for waiting in self.sent.values():
+            for pending in waiting:
+                if pending.future is not None and not pending.future.done():
+                    pending.future.cancel()
+        self.sent.clear()
+
+
+IMMOBILIZER_KINDS = frozenset({CommandKind.ENGINE_STOP, CommandKind.ENGINE_RESUME})
