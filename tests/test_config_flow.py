@@ -7,7 +7,11 @@ import socket
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, SOURCE_USER
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -267,4 +271,23 @@ async def test_confirm_after_tracker_added_elsewhere(hass: HomeAssistant) -> Non
         await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(flow_id, {"name": "Y"})
     assert result["reason"] == "already_configured"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_subentry_reconfigure_changes_name_and_limit(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port(), trackers=[("4106011660", "Bike")])
+    (sub,) = entry.subentries.values()
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_TRACKER),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub.subentry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Scooter", "max_cut_speed": 10}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.subentries[sub.subentry_id].title == "Scooter"
+    tracker = entry.runtime_data.hub.trackers["4106011660"]
+    assert (tracker.name, tracker.max_cut_speed) == ("Scooter", 10.0)
     await hass.config_entries.async_unload(entry.entry_id)

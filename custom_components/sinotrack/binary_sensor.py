@@ -16,8 +16,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from . import SinoTrackConfigEntry
 from .entity import SinoTrackEntity
+from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
 PARALLEL_UPDATES = 0

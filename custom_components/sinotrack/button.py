@@ -6,9 +6,9 @@ from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import SinoTrackConfigEntry
 from .entity import SinoTrackEntity
 from .hub import Hub
+from .integration import SinoTrackConfigEntry
 from .protocol.model import Command, CommandKind
 from .tracker import TrackerState
 

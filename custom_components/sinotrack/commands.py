@@ -224,6 +224,7 @@ class CommandCenter:
             for old in [p for p in queue if p.command.kind in IMMOBILIZER_KINDS]:
                 self._drop(tracker, old, "replaced by a newer command")
         queue.append(pending)
+
         @callback
         def expire(_now: datetime) -> None:
             self._expire(tracker, pending)

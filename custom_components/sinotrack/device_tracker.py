@@ -14,8 +14,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from . import SinoTrackConfigEntry
 from .entity import SinoTrackEntity
+from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
 PARALLEL_UPDATES = 0

@@ -10,8 +10,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
-from . import SinoTrackConfigEntry
 from .const import CONF_TRACKER_ID, DOMAIN
+from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
 REDACTED = "**REDACTED**"

@@ -6,8 +6,8 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import SinoTrackConfigEntry
 from .entity import SinoTrackEntity
+from .integration import SinoTrackConfigEntry
 from .protocol.model import Alarm
 from .tracker import AlarmEvent, TrackerState
 

@@ -26,8 +26,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from . import SinoTrackConfigEntry
 from .entity import SinoTrackEntity
+from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
 PARALLEL_UPDATES = 0

@@ -9,10 +9,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from . import SinoTrackConfigEntry
 from .commands import IMMOBILIZER_KINDS
 from .entity import SinoTrackEntity
 from .hub import Hub
+from .integration import SinoTrackConfigEntry
 from .protocol.model import Command, CommandKind
 from .tracker import TrackerState
 

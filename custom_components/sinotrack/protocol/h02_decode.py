@@ -1,0 +1,990 @@
+"""H02 message decoding: one complete frame in, typed messages out (h02.md §3-§5).
+
+Framing, replies and commands live in ``h02.py``; this module only turns the bytes of one
+frame into model objects and raises ``ProtocolError`` for anything it cannot make sense of.
+It is on the hot path of every report, so it avoids regular expressions and builds the frozen
+model objects through their slot descriptors (see ``_make_position_builder``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta
+from enum import IntFlag
+from typing import Any
+
+from .model import (
+    NO_FLAGS,
+    Alarm,
+    Cell,
+    CellReport,
+    CommandAck,
+    Decoded,
+    DeviceInfo,
+    Flags,
+    Heartbeat,
+    Message,
+    Position,
+    ProtocolError,
+)
+
+PROTOCOL = "h02"
+KNOTS_TO_KMH = 1.852
+_MASK32 = 0xFFFFFFFF
+_NO_ALARMS: frozenset[Alarm] = frozenset()
+
+
+class H02Status(IntFlag):
+    """The 32 bits of the H02 status word (h02.md §4.1), named by the condition they report.
+
+    The word is active-low: a condition is active when its bit is 0. The vendor table marks
+    bit 17 active-high, but then every idle word (FFFFFFFF) would report it, so it is treated
+    like the others. Use ``active_conditions`` rather than testing bits by hand.
+    """
+
+    THEFT_ALARM = 1 << 0  # armed and vibration/motion
+    ROBBERY_ALARM = 1 << 1  # panic / SOS button
+    OVERSPEED_ALARM = 1 << 2
+    ILLEGAL_IGNITION_ALARM = 1 << 3
+    GEOFENCE_ENTER_ALARM = 1 << 4
+    GPS_ANTENNA_OPEN_ALARM = 1 << 5
+    GPS_ANTENNA_SHORT_ALARM = 1 << 6
+    GEOFENCE_EXIT_ALARM = 1 << 7
+    DOOR_OPEN = 1 << 8
+    ARMED = 1 << 9
+    ACC_OFF = 1 << 10  # bit set = ignition on
+    RESERVED_11 = 1 << 11
+    RESERVED_12 = 1 << 12
+    ENGINE = 1 << 13
+    CUSTOM_ALARM = 1 << 14
+    OVERSPEED_STATE = 1 << 15
+    GPS_RECEIVER_FAULT = 1 << 16
+    ANALOG_OVER_LIMIT = 1 << 17
+    SOS_STATE = 1 << 18
+    BACKUP_BATTERY = 1 << 19  # external power cut, running on the internal battery
+    BATTERY_REMOVED = 1 << 20
+    GPS_ANTENNA_OPEN = 1 << 21
+    GPS_ANTENNA_SHORT = 1 << 22
+    SENSOR2_LOW = 1 << 23
+    TEMPERATURE_ALARM = 1 << 24
+    WRONG_PASSWORD_ALARM = 1 << 25
+    GPRS_BLOCKED = 1 << 26  # SinoTrack units clear it routinely: informational only
+    ENGINE_CUT = 1 << 27  # immobiliser engaged (S20)
+    BATTERY_REMOVAL_STATE = 1 << 28
+    SENSOR1_HIGH = 1 << 29
+    SENSOR2_HIGH = 1 << 30
+    SENSOR1_LOW = 1 << 31
+
+
+def active_conditions(status: int) -> H02Status:
+    """The conditions a raw status word reports as active (undoing the negative logic)."""
+    return H02Status(~status & _MASK32)
+
+
+# Alarm mapping (bit -> alarm when the condition is active). Left out on purpose: bit 14
+# (custom) and bit 15 (overspeed *state*), which real units clear while parked (FFFFBBFF,
+# FFFF7BFF at 0 kn in the vectors), bit 24 (temperature, FEFFFFFF on a plain fix), bit 26
+# (SinoTrack sets it routinely), bits 13/23/29-31 (inputs, not alarms) and bits 9/10/27
+# (states exposed as flags).
+_ALARM_BITS: tuple[tuple[H02Status, Alarm], ...] = (
+    (H02Status.THEFT_ALARM, Alarm.VIBRATION),
+    (H02Status.ROBBERY_ALARM, Alarm.SOS),
+    (H02Status.SOS_STATE, Alarm.SOS),
+    (H02Status.OVERSPEED_ALARM, Alarm.OVERSPEED),
+    (H02Status.ILLEGAL_IGNITION_ALARM, Alarm.ILLEGAL_IGNITION),
+    (H02Status.GEOFENCE_ENTER_ALARM, Alarm.GEOFENCE),
+    (H02Status.GEOFENCE_EXIT_ALARM, Alarm.GEOFENCE),
+    (H02Status.GPS_ANTENNA_OPEN_ALARM, Alarm.GPS_ANTENNA),
+    (H02Status.GPS_ANTENNA_SHORT_ALARM, Alarm.GPS_ANTENNA),
+    (H02Status.GPS_ANTENNA_OPEN, Alarm.GPS_ANTENNA),
+    (H02Status.GPS_ANTENNA_SHORT, Alarm.GPS_ANTENNA),
+    (H02Status.DOOR_OPEN, Alarm.DOOR),
+    (H02Status.BACKUP_BATTERY, Alarm.POWER_CUT),
+    (H02Status.BATTERY_REMOVED, Alarm.TAMPER),
+    (H02Status.BATTERY_REMOVAL_STATE, Alarm.TAMPER),
+    (H02Status.WRONG_PASSWORD_ALARM, Alarm.TAMPER),
+    (H02Status.GPS_RECEIVER_FAULT, Alarm.FAULT),
+)
+
+StatusInfo = tuple[int, Flags, frozenset[Alarm]]
+_STATUS_BY_INT: dict[int, StatusInfo] = {}
+_STATUS_BY_TEXT: dict[str, StatusInfo | None] = {}
+_CACHE_LIMIT = 4096  # trackers repeat a handful of words; the bound only matters under fuzzing
+
+
+def status_info(status: int) -> StatusInfo:
+    """``(status, Flags, alarms)`` for a raw status word (cached: words repeat constantly)."""
+    info = _STATUS_BY_INT.get(status)
+    if info is None:
+        active = int(active_conditions(status))
+        flags = Flags(
+            ignition=not (active & H02Status.ACC_OFF),
+            external_power_cut=bool(active & H02Status.BACKUP_BATTERY),
+            immobilizer_engaged=bool(active & H02Status.ENGINE_CUT),
+            door_open=bool(active & H02Status.DOOR_OPEN),
+            armed=bool(active & H02Status.ARMED),
+        )
+        alarms = frozenset(alarm for bit, alarm in _ALARM_BITS if active & bit)
+        info = (status, flags, alarms or _NO_ALARMS)
+        if len(_STATUS_BY_INT) >= _CACHE_LIMIT:
+            _STATUS_BY_INT.clear()
+        _STATUS_BY_INT[status] = info
+    return info
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _text_status(text: str) -> StatusInfo | None:
+    """Status info for an 8-hex-digit field, None if the field is not a status word."""
+    try:
+        return _STATUS_BY_TEXT[text]
+    except KeyError:
+        pass
+    info = status_info(int(text, 16)) if len(text) == 8 and _HEX.issuperset(text) else None
+    if len(_STATUS_BY_TEXT) >= _CACHE_LIMIT:
+        _STATUS_BY_TEXT.clear()
+    _STATUS_BY_TEXT[text] = info
+    return info
+
+
+# --- fast construction of the frozen model objects -------------------------------------------
+# A frozen dataclass __init__ calls object.__setattr__ once per field: for Position that is
+# about half the cost of decoding a whole V1 report. ``new_position`` fills a plain slotted
+# twin (same slots, same order, so the same memory layout) with ordinary attribute stores and
+# then switches its class to Position: the result is a genuine, frozen Position (type, eq,
+# hash, repr, pickling all unchanged). If the model's fields ever change, the builders fall
+# back to the regular constructors (same positional order), so this cannot go stale silently.
+
+_POSITION_FIELDS = (
+    "protocol",
+    "device_id",
+    "message_type",
+    "fix_time",
+    "valid",
+    "latitude",
+    "longitude",
+    "speed_kmh",
+    "course",
+    "altitude_m",
+    "status",
+    "flags",
+    "alarms",
+    "battery_percent",
+    "battery_voltage",
+    "power_voltage",
+    "odometer_km",
+    "signal",
+    "satellites",
+    "stored",
+    "extras",
+)
+
+PositionBuilder = Callable[..., Position]
+DecodedBuilder = Callable[[Message, bytes | None, bytes], Decoded]
+
+
+class _PositionSlots:
+    __slots__ = _POSITION_FIELDS
+
+
+def _make_position_builder() -> PositionBuilder:
+    if (
+        tuple(f.name for f in fields(Position)) != _POSITION_FIELDS
+        or getattr(Position, "__slots__", None) != _POSITION_FIELDS
+        or Position.__bases__ != (object,)
+    ):
+        return Position
+    new = object.__new__
+    twin = _PositionSlots
+
+    def build(  # noqa: PLR0917 - positional on purpose: this is the hot path
+        protocol: str,
+        device_id: str,
+        message_type: str,
+        fix_time: datetime | None,
+        valid: bool,
+        latitude: float,
+        longitude: float,
+        speed_kmh: float,
+        course: float,
+        altitude_m: float | None,
+        status: int | None,
+        flags: Flags,
+        alarms: frozenset[Alarm],
+        battery_percent: int | None,
+        battery_voltage: float | None,
+        power_voltage: float | None,
+        odometer_km: float | None,
+        signal: int | None,
+        satellites: int | None,
+        stored: bool,
+        extras: tuple[str, ...],
+    ) -> Position:
+        o: Any = new(twin)
+        o.protocol = protocol
+        o.device_id = device_id
+        o.message_type = message_type
+        o.fix_time = fix_time
+        o.valid = valid
+        o.latitude = latitude
+        o.longitude = longitude
+        o.speed_kmh = speed_kmh
+        o.course = course
+        o.altitude_m = altitude_m
+        o.status = status
+        o.flags = flags
+        o.alarms = alarms
+        o.battery_percent = battery_percent
+        o.battery_voltage = battery_voltage
+        o.power_voltage = power_voltage
+        o.odometer_km = odometer_km
+        o.signal = signal
+        o.satellites = satellites
+        o.stored = stored
+        o.extras = extras
+        o.__class__ = Position
+        return o  # type: ignore[no-any-return]
+
+    return build
+
+
+def _make_decoded_builder() -> DecodedBuilder:
+    if tuple(f.name for f in fields(Decoded)) != ("message", "reply", "raw"):
+        return Decoded
+    new = object.__new__
+    d: dict[str, Any] = dict(vars(Decoded))
+    s0, s1, s2 = d["message"].__set__, d["reply"].__set__, d["raw"].__set__
+
+    def build(message: Message, reply: bytes | None, raw: bytes) -> Decoded:
+        o: Decoded = new(Decoded)
+        s0(o, message)
+        s1(o, reply)
+        s2(o, raw)
+        return o
+
+    return build
+
+
+new_position: PositionBuilder = _make_position_builder()
+new_decoded: DecodedBuilder = _make_decoded_builder()
+
+
+# --- field helpers ------------------------------------------------------------------------------
+
+
+def _is6(text: str) -> bool:
+    return len(text) == 6 and text.isdigit()
+
+
+def _coord(value: str, hemi: str, positive: str, negative: str, limit: float) -> float:
+    """Degrees from any §3.4 shape: ``DDMM.MMMM``, short degrees, no dot, ``-DD-MM.MMMM``."""
+    if hemi == positive:
+        sign = 1.0
+    elif hemi == negative:
+        sign = -1.0
+    else:
+        raise ProtocolError(f"bad hemisphere {hemi[:8]!r}")
+    if value[:1] == "-":  # "dash" form: -DD-MM.MMMM (the hemisphere still decides the sign)
+        dash = value.find("-", 1)
+        deg_text, min_text = value[1:dash], value[dash + 1 :]
+        if dash < 2 or not deg_text.isdigit() or not min_text.replace(".", "", 1).isdigit():
+            raise ProtocolError(f"bad coordinate {value[:16]!r}")
+        degrees = float(deg_text)
+        minutes = float(min_text)
+    else:
+        if not value.replace(".", "", 1).isdigit():
+            raise ProtocolError(f"bad coordinate {value[:16]!r}")
+        # Two digits before the dot (or the 6th-to-last digit without a dot) start the minutes.
+        raw = float(value) if "." in value else float(value) / 10000.0
+        degrees = raw // 100.0
+        minutes = raw - degrees * 100.0
+    result = degrees + minutes / 60.0
+    if minutes >= 60.0 or result > limit:  # also the 9999.9999 no-fix filler
+        raise ProtocolError(f"coordinate out of range {value[:16]!r}")
+    return sign * result
+
+
+def _number(text: str, what: str, limit: float) -> float:
+    """A speed or course: empty means 0, spaces are tolerated, junk and nonsense are errors."""
+    try:
+        value = float(text)
+    except ValueError:
+        if text.strip():
+            raise ProtocolError(f"bad {what} {text[:16]!r}") from None
+        return 0.0
+    if not 0.0 <= value <= limit:  # also NaN and infinities
+        raise ProtocolError(f"{what} out of range {text[:16]!r}")
+    return value
+
+
+def _time_date(time_text: str, date_text: str) -> datetime | None:
+    """UTC from ``HHMMSS`` + ``DDMMYY``: no date -> None, no time -> midnight, junk -> None."""
+    if len(date_text) != 6 or not date_text.isdigit():
+        return None
+    if time_text:
+        if len(time_text) < 6 or not time_text[:6].isdigit():
+            return None
+        hhmmss = int(time_text[:6])
+    else:
+        hhmmss = 0
+    ddmmyy = int(date_text)
+    day, rest = divmod(ddmmyy, 10000)
+    month, year = divmod(rest, 100)
+    hour, rest = divmod(hhmmss, 10000)
+    minute, second = divmod(rest, 100)
+    try:
+        return datetime(2000 + year, month, day, hour, minute, second, 0, UTC)
+    except ValueError:
+        return None
+
+
+def _int_or_none(text: str, base: int = 10) -> int | None:
+    try:
+        return int(text, base)
+    except ValueError:
+        return None
+
+
+def _strip_all(items: list[str]) -> tuple[str, ...]:
+    return tuple(map(str.strip, items))
+
+
+# --- text messages ------------------------------------------------------------------------------
+
+
+_DATES: dict[str, tuple[int, int, int] | None] = {}
+
+
+def _date(text: str) -> tuple[int, int, int] | None:
+    """``DDMMYY`` -> (year, month, day), None if it is not a date (cached: dates repeat)."""
+    try:
+        return _DATES[text]
+    except KeyError:
+        pass
+    result = None
+    if len(text) == 6 and text.isdigit():
+        day, month, year = int(text[0:2]), int(text[2:4]), 2000 + int(text[4:6])
+        try:
+            datetime(year, month, day)
+            result = (year, month, day)
+        except ValueError:
+            result = None
+    if len(_DATES) >= _CACHE_LIMIT:
+        _DATES.clear()
+    _DATES[text] = result
+    return result
+
+
+def fix_block(  # noqa: PLR0917
+    f: list[str],
+    i: int,
+    mtype: str,
+    dev: str,
+    spaced: bool = True,
+    has_time: bool = True,
+    b_valid: bool = False,
+) -> Position:
+    """The position block that starts at ``f[i]`` (h02.md §3.7 steps 4-7).
+
+    The general (slower) path behind ``fix_fast``: every shape and slot of §3.4/§3.7, with
+    a reason for every rejection. ``spaced``: the frame contains spaces to trim.
+    """
+    n = len(f)
+    try:
+        if has_time:
+            time_text = f[i]
+            i += 1
+        else:
+            time_text = ""
+        flag, lat_text, ns, lon_text, ew, speed_text, course_text = f[i : i + 7]
+    except (ValueError, IndexError):
+        raise ProtocolError(f"{mtype}: too few fields") from None
+    valid = flag == "A" or (b_valid and flag == "B") or flag.isdigit()
+
+    lat = _coord(lat_text, ns, "N", "S", 90.0)
+    lon = _coord(lon_text, ew, "E", "W", 180.0)
+    try:
+        speed = float(speed_text)
+        if not 0.0 <= speed <= 2000.0:
+            raise ProtocolError(f"speed out of range {speed_text[:16]!r}")
+    except ValueError:
+        speed = _number(speed_text, "speed", 2000.0)
+    try:
+        course = float(course_text)
+        if not 0.0 <= course <= 360.0:
+            raise ProtocolError(f"course out of range {course_text[:16]!r}")
+    except ValueError:
+        course = _number(course_text, "course", 360.0)
+
+    j = i + 7  # the date slot
+    date_text = f[j] if j < n else ""
+    if 0 < len(date_text) <= 3 and date_text.isdigit() and j + 1 < n and _is6(f[j + 1]):
+        j += 1  # an optional small integer ("battery" slot) before the date
+        date_text = f[j]
+    ymd = _DATES.get(date_text) or _date(date_text)
+    fix_time = None
+    if ymd is not None:
+        if len(time_text) == 6 and time_text.isdigit():
+            hour, rest = divmod(int(time_text), 10000)
+            minute, second = divmod(rest, 100)
+            try:
+                fix_time = datetime(ymd[0], ymd[1], ymd[2], hour, minute, second, 0, UTC)
+            except ValueError:
+                fix_time = None
+        else:
+            fix_time = _time_date(time_text, date_text)
+
+    k = j + 4 if mtype == "V19" else j + 1  # V19: phone, IP/short id, ICCID before the status
+    info = _text_status(f[k]) if k < n else None
+    if info is None and k != j + 1 and j + 1 < n:
+        k = j + 1
+        info = _text_status(f[k])
+    if info is not None:
+        status, flags, alarms = info
+    else:
+        status, flags, alarms, k = None, NO_FLAGS, _NO_ALARMS, j
+    k += 1
+    extras = (tuple(map(str.strip, f[k:])) if spaced else tuple(f[k:])) if k < n else ()
+    return new_position(
+        PROTOCOL,
+        dev,
+        mtype,
+        fix_time,
+        valid,
+        lat,
+        lon,
+        speed * KNOTS_TO_KMH,
+        course,
+        None,
+        status,
+        flags,
+        alarms,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        extras,
+    )
+
+
+_RESULT_WORDS = {"DONE": True, "OK": True, "SUCCESS": True, "ERROR": False, "FAIL": False}
+
+
+def _result(params: tuple[str, ...]) -> tuple[str | None, bool | None]:
+    """The result style of §3.3: words (DONE/OK/ERROR) or a 2-hex-digit return code.
+
+    Codes 80-FF are successes and 00-02 the documented failures (failed, unsupported, out
+    of range). 03-7F are documented as failures too but cannot be told from a numeric
+    parameter the device echoes (``V4,D1,60,…``, ``V4,S71,22,…``), so success stays unknown.
+    """
+    if not params:
+        return None, None
+    first = params[0]
+    word = first.upper()
+    if word in _RESULT_WORDS:
+        return first, _RESULT_WORDS[word]
+    if len(first) == 2 and _HEX.issuperset(first):
+        code = int(first, 16)
+        if code >= 0x80:
+            return first, True
+        return first, (False if code <= 0x02 else None)
+    return None, None
+
+
+def _v4(f: list[str], dev: str) -> CommandAck:
+    """``V4,CMD,[params…,]cmdHHMMSS,HHMMSS,S,…`` or a short echo without a fix (§3.3)."""
+    n = len(f)
+    if n < 4:
+        raise ProtocolError("V4 without a command")
+    command = f[3].strip().upper()
+    position = None
+    for k in range(4, n - 2):
+        if _is6(f[k]) and _is6(f[k + 1]) and f[k + 2] in ("A", "V", "B", ""):
+            position = fix_block(f, k + 1, "V4", dev)
+            tag: str | None = f[k]
+            params = tuple(f[4:k])
+            break
+    else:  # short echo: the tag is the first 6-digit field, if any
+        rest = f[4:]
+        tag = next((x for x in rest if _is6(x)), None)
+        if tag is not None:
+            rest.remove(tag)
+        params = tuple(rest)
+    result, success = _result(params)
+    return CommandAck(PROTOCOL, dev, command, tag, result, success, params, position)
+
+
+def _cell(lac: str, cid: str, rssi: str, base: int = 10) -> Cell | None:
+    lac_v, cid_v = _int_or_none(lac, base), _int_or_none(cid, base)
+    if lac_v is None or cid_v is None:
+        return None
+    return Cell(lac_v, cid_v, _int_or_none(rssi))
+
+
+def _status_fields(text: str) -> tuple[int | None, Flags, frozenset[Alarm]]:
+    info = _text_status(text)
+    return info if info is not None else (None, NO_FLAGS, _NO_ALARMS)
+
+
+def _nbr(f: list[str], dev: str) -> CellReport:
+    """``NBR,HHMMSS,MCC,MNC,delay,count,{lac,cid,rssi}xcount,DDMMYY,status[,n]``."""
+    if len(f) < 8:
+        raise ProtocolError("NBR: too few fields")
+    count = _int_or_none(f[7]) or 0
+    end = 8 + 3 * count
+    if count < 0 or end + 1 >= len(f):
+        raise ProtocolError("NBR: cell count does not match")
+    cells = tuple(c for k in range(8, end, 3) if (c := _cell(f[k], f[k + 1], f[k + 2])))
+    status, flags, alarms = _status_fields(f[end + 1])
+    return CellReport(
+        PROTOCOL,
+        dev,
+        "NBR",
+        _time_date(f[3], f[end]),
+        _int_or_none(f[4]),
+        _int_or_none(f[5]),
+        cells,
+        status,
+        flags,
+        alarms,
+    )
+
+
+def _v3(f: list[str], dev: str) -> CellReport:
+    """``V3,HHMMSS,MCCMNC,count,{lac,cid,rx,?}xcount,batt,n,X,DDMMYY,status``."""
+    if len(f) < 6:
+        raise ProtocolError("V3: too few fields")
+    operator = f[4]
+    count = _int_or_none(f[5]) or 0
+    end = 6 + 4 * count
+    if count < 0 or end + 4 >= len(f):
+        raise ProtocolError("V3: cell count does not match")
+    cells = tuple(c for k in range(6, end, 4) if (c := _cell(f[k], f[k + 1], f[k + 2])))
+    status, flags, alarms = _status_fields(f[end + 4])
+    return CellReport(
+        PROTOCOL,
+        dev,
+        "V3",
+        _time_date(f[3], f[end + 3]),
+        _int_or_none(operator[:3]),
+        _int_or_none(operator[3:]),
+        cells,
+        status,
+        flags,
+        alarms,
+    )
+
+
+def _base(f: list[str], dev: str) -> CellReport:
+    """``BASE,HHMMSS,mcc,mnc,lac,cid,DDMMYY,status`` (decimal)."""
+    if len(f) < 10:
+        raise ProtocolError("BASE: too few fields")
+    cell = _cell(f[6], f[7], "")
+    status, flags, alarms = _status_fields(f[9])
+    cells = (cell,) if cell and (cell.lac or cell.cid) else ()
+    return CellReport(
+        PROTOCOL,
+        dev,
+        "BASE",
+        _time_date(f[3], f[8]),
+        _int_or_none(f[4]),
+        _int_or_none(f[5]),
+        cells,
+        status,
+        flags,
+        alarms,
+    )
+
+
+def _bs(f: list[str], dev: str) -> CellReport:
+    """``BS,HHMMSS,mcc,mnc,{lac,cid,rssi}…,DDMMYY,status[,n]`` (hex cell ids, best effort)."""
+    if len(f) < 6:
+        raise ProtocolError("BS: too few fields")
+    k = len(f) - 1
+    while k > 6 and _text_status(f[k]) is None:
+        k -= 1
+    status, flags, alarms = _status_fields(f[k]) if k > 6 else (None, NO_FLAGS, _NO_ALARMS)
+    end = k - 1 if k > 6 else len(f)
+    cells = tuple(
+        c for j in range(6, end - 2, 3) if (c := _cell(f[j], f[j + 1], f[j + 2], 16)) and c.cid
+    )
+    return CellReport(
+        PROTOCOL,
+        dev,
+        "BS",
+        _time_date(f[3], f[end]) if end < len(f) else None,
+        _int_or_none(f[4], 16),
+        _int_or_none(f[5], 16),
+        cells,
+        status,
+        flags,
+        alarms,
+    )
+
+
+def _link(f: list[str], dev: str) -> Heartbeat:
+    """``LINK,HHMMSS,rssi,satellites,battery%,steps,turnovers,DDMMYY,status``."""
+    if len(f) < 11:
+        raise ProtocolError("LINK: too few fields")
+    status, flags, alarms = _status_fields(f[10])
+    return Heartbeat(
+        PROTOCOL,
+        dev,
+        "LINK",
+        device_time=_time_date(f[3], f[9]),
+        status=status,
+        flags=flags,
+        alarms=alarms,
+        battery_percent=_int_or_none(f[6]),
+        signal=_int_or_none(f[4]),
+        satellites=_int_or_none(f[5]),
+    )
+
+
+def _heartbeat(f: list[str], dev: str, mtype: str) -> Heartbeat:
+    """``HTBT[,battery%]``, ``V0``, ``XT[,…]``."""
+    battery = _int_or_none(f[3]) if mtype == "HTBT" and len(f) > 3 else None
+    return Heartbeat(PROTOCOL, dev, mtype, battery_percent=battery)
+
+
+def _sms(text: str, dev: str) -> DeviceInfo:
+    """Free text (e.g. the CXZT reply); the first line names model and firmware on SinoTrack."""
+    body = text.split(",", 3)[3] if text.count(",") >= 3 else ""
+    first = body.split("\n", 1)[0].strip()
+    model = None
+    if first[:1].isalpha():
+        end = 0
+        while end < len(first) and first[end].isalnum():
+            end += 1
+        model = first[:end] if any(ch.isdigit() for ch in first[:end]) else None
+    return DeviceInfo(PROTOCOL, dev, "SMS", text=body, model=model, firmware=first or None)
+
+
+_ALRM_TYPES = {"1": Alarm.SOS, "2": Alarm.LOW_BATTERY, "3": Alarm.GEOFENCE}
+
+
+def _alrm(f: list[str], dev: str) -> Position | Heartbeat:
+    """``ALRM,type,HHMMSS,S,lat,…`` -> the fix with that alarm, or a heartbeat without one."""
+    if len(f) < 4:
+        raise ProtocolError("ALRM without a type")
+    alarm = _ALRM_TYPES.get(f[3].strip())
+    extra = frozenset((alarm,)) if alarm else _NO_ALARMS
+    try:
+        pos = fix_block(f, 4, "ALRM", dev)
+    except ProtocolError:
+        time_text = f[4] if len(f) > 4 else ""
+        date_text = f[12] if len(f) > 12 else ""
+        status, flags, alarms = _status_fields(f[13] if len(f) > 13 else "")
+        return Heartbeat(
+            PROTOCOL,
+            dev,
+            "ALRM",
+            device_time=_time_date(time_text, date_text),
+            status=status,
+            flags=flags,
+            alarms=alarms | extra,
+        )
+    return replace(pos, alarms=pos.alarms | extra)
+
+
+def _bc_time(text: str, now: datetime) -> datetime | None:
+    """``DDHHmmss`` of a blind-spot point: month and year are the latest that fit before now."""
+    if len(text) != 8 or not text.isdigit():
+        return None
+    day, hour, minute, second = (int(text[k : k + 2]) for k in range(0, 8, 2))
+    year, month = now.year, now.month
+    for _ in range(3):
+        try:
+            when = datetime(year, month, day, hour, minute, second, 0, UTC)
+        except ValueError:
+            when = None
+        if when is not None and when <= now + timedelta(days=1):
+            return when
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return None
+
+
+def _bc(text: str, dev: str, now: datetime) -> tuple[Position, ...]:
+    """Blind-spot batch: ``BC,`` then ``S,lat,NS,lon,EW,speed,course,DDHHmmss,status,…;…``."""
+    body = text.split(",", 3)[3] if text.count(",") >= 3 else ""
+    points = []
+    for chunk in body.split(";"):
+        p = chunk.strip().split(",")
+        if len(p) < 8:
+            continue
+        try:
+            lat = _coord(p[1], p[2], "N", "S", 90.0)
+            lon = _coord(p[3], p[4], "E", "W", 180.0)
+            speed = _number(p[5], "speed", 2000.0) * KNOTS_TO_KMH
+            course = _number(p[6], "course", 360.0)
+        except ProtocolError:
+            continue
+        status, flags, alarms = _status_fields(p[8] if len(p) > 8 else "")
+        points.append(
+            new_position(
+                PROTOCOL,
+                dev,
+                "BC",
+                _bc_time(p[7], now),
+                p[0] == "A",
+                lat,
+                lon,
+                speed,
+                course,
+                None,
+                status,
+                flags,
+                alarms,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                True,
+                _strip_all(p[9:]),
+            )
+        )
+    if not points:
+        raise ProtocolError("BC without a decodable point")
+    return tuple(points)
+
+
+def _vp1(f: list[str], dev: str) -> Position | CellReport:
+    """``VP1,A|B,lat,NS,lon,EW,speed,course,DDMMYY[,status…]`` or the LBS form ``VP1,V,mcc,…``."""
+    if len(f) > 6 and f[5] not in ("N", "S"):
+        # LBS: V,mcc,mnc,lac,cid,rssiYlac,cid,rssiY…
+        cells = []
+        for group in ",".join(f[6:]).split("Y"):
+            part = group.strip(",").split(",")
+            if len(part) >= 2 and (
+                cell := _cell(part[0], part[1], part[2] if len(part) > 2 else "")
+            ):
+                cells.append(cell)
+        return CellReport(
+            PROTOCOL, dev, "VP1", None, _int_or_none(f[4]), _int_or_none(f[5]), tuple(cells)
+        )
+    return fix_block(f, 3, "VP1", dev, has_time=False, b_valid=True)
+
+
+_NUMERIC = "0123456789."
+
+
+def fix_fast(f: list[str], mtype: str, dev: str, spaced: bool) -> Position | None:
+    """The standard V1 layout (``HHMMSS,A,DDMM.MMMM,N,DDDMM.MMMM,E,speed,course,DDMMYY,status``)
+    with as few steps as possible; None for anything else, which ``fix_block`` then handles (and
+    rejects with a reason). Runs for nearly every report, so it is written for speed."""
+    try:
+        time_text, flag, lat_text, ns, lon_text, ew, speed_text, course_text, date_text, st = f[
+            3:13
+        ]
+        ymd = _DATES[date_text]
+        info = _STATUS_BY_TEXT[st]
+        if (
+            ymd is None
+            or info is None
+            or "." not in lat_text
+            or "." not in lon_text
+            or lat_text.strip(_NUMERIC)
+            or lon_text.strip(_NUMERIC)
+            or len(time_text) != 6
+            or not time_text.isdigit()
+        ):
+            return None
+        raw = float(lat_text)
+        deg = raw // 100.0
+        minutes = raw - deg * 100.0
+        lat = deg + minutes / 60.0
+        if minutes >= 60.0 or lat > 90.0:
+            return None
+        raw = float(lon_text)
+        deg = raw // 100.0
+        minutes = raw - deg * 100.0
+        lon = deg + minutes / 60.0
+        if minutes >= 60.0 or lon > 180.0:
+            return None
+        if ns != "N":
+            if ns != "S":
+                return None
+            lat = -lat
+        if ew != "E":
+            if ew != "W":
+                return None
+            lon = -lon
+        speed = float(speed_text)
+        course = float(course_text)
+        if not (0.0 <= speed <= 2000.0 and 0.0 <= course <= 360.0):
+            return None
+        hour, rest = divmod(int(time_text), 10000)
+        minute, second = divmod(rest, 100)
+        fix_time = datetime(ymd[0], ymd[1], ymd[2], hour, minute, second, 0, UTC)
+    except (ValueError, KeyError):
+        return None
+    status, flags, alarms = info
+    extras = (tuple(map(str.strip, f[13:])) if spaced else tuple(f[13:])) if len(f) > 13 else ()
+    return new_position(
+        PROTOCOL,
+        dev,
+        mtype,
+        fix_time,
+        flag == "A" or flag.isdigit(),
+        lat,
+        lon,
+        speed * KNOTS_TO_KMH,
+        course,
+        None,
+        status,
+        flags,
+        alarms,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        extras,
+    )
+
+
+TextResult = Message | tuple[Position, ...]
+
+
+def decode_fields(f: list[str], body: str, now: Callable[[], datetime]) -> TextResult:
+    """Decode a text frame split on commas (``body`` is the frame between ``*`` and ``#``).
+
+    BC batches give a tuple of stored positions. ``now`` is only called for BC points,
+    whose time stamps carry no month or year.
+    """
+    if len(f) < 3:
+        raise ProtocolError("text frame without a type")
+    mtype = f[2]
+    handler = _HANDLERS.get(mtype)
+    if handler is None:
+        mtype = mtype.strip().upper()
+        handler = _HANDLERS.get(mtype)
+        if handler is None:
+            if mtype[:1] == "V" and mtype[1:].isalnum():
+                spaced = " " in body
+                if mtype != "V19" and (pos := fix_fast(f, mtype, f[1], spaced)):
+                    return pos
+                return fix_block(f, 3, mtype, f[1], spaced)
+            if mtype == "SMS":
+                return _sms(body, f[1])
+            if mtype == "BC":
+                return _bc(body, f[1], now())
+            raise ProtocolError(f"unsupported message type {mtype[:8]!r}")
+    return handler(f, f[1])
+
+
+def decode_text(body: str, now: Callable[[], datetime]) -> TextResult:
+    """Decode the inside of one text frame (between ``*`` and ``#``) into a message."""
+    f = body.split(",")
+    if len(f) > 2 and f[2] == "V1":  # nearly every report
+        spaced = " " in body
+        return fix_fast(f, "V1", f[1], spaced) or fix_block(f, 3, "V1", f[1], spaced)
+    return decode_fields(f, body, now)
+
+
+_HANDLERS: dict[str, Callable[[list[str], str], Message]] = {
+    "V4": _v4,
+    "V3": _v3,
+    "VP1": _vp1,
+    "NBR": _nbr,
+    "LINK": _link,
+    "BASE": _base,
+    "BS": _bs,
+    "ALRM": _alrm,
+    "HTBT": lambda f, dev: _heartbeat(f, dev, "HTBT"),
+    "V0": lambda f, dev: _heartbeat(f, dev, "V0"),
+    "XT": lambda f, dev: _heartbeat(f, dev, "XT"),
+}
+
+
+# --- binary frames ----------------------------------------------------------------------------
+
+
+def battery_percent(value: int) -> int | None:
+    """The binary battery byte (§5.3): 1-6 scale, a percentage, or 0xF1-0xF6."""
+    if 1 <= value <= 3:
+        return (value - 1) * 10
+    if 4 <= value <= 6:
+        return (value - 1) * 20
+    if 7 <= value <= 100:
+        return value
+    if 0xF1 <= value <= 0xF6:
+        return value - 0xF0
+    return None
+
+
+def _binary_layout(frame: bytes, h: str, o: int) -> Position | None:
+    """Decode with the ID ``o`` bytes longer than 5 (0 or 3); None if the fields do not fit."""
+    x = 2 * o
+    head = h[12 + x : 32 + x]  # time, date, latitude
+    tail = h[34 + x : 43 + x] + h[44 + x : 50 + x]  # longitude, speed, course
+    if len(frame) < 29 + o or not head.isdigit() or not tail.isdigit():
+        return None
+    ymd = _DATES.get(head[6:12]) or _date(head[6:12])
+    if ymd is None:
+        return None
+    hour, rest = divmod(int(head[0:6]), 10000)
+    minute, second = divmod(rest, 100)
+    lat_min = int(head[14:20])
+    lon_min = int(tail[3:9])
+    lat = int(head[12:14]) + lat_min / 600000.0
+    lon = int(tail[0:3]) + lon_min / 600000.0
+    if lat > 90.0 or lon > 180.0 or lat_min >= 600000 or lon_min >= 600000:
+        return None
+    try:
+        fix_time = datetime(ymd[0], ymd[1], ymd[2], hour, minute, second, 0, UTC)
+    except ValueError:
+        return None
+    flags_nibble = int(h[43 + x], 16)
+    if not flags_nibble & 0x4:
+        lat = -lat
+    if not flags_nibble & 0x8:
+        lon = -lon
+    status, flags, alarms = _STATUS_BY_INT.get(
+        word := int.from_bytes(frame[25 + o : 29 + o])
+    ) or status_info(word)
+    return new_position(
+        PROTOCOL,
+        h[2 : 12 + x - (1 if o else 0)],  # long form: 15 digits and a pad nibble
+        "binary",
+        fix_time,
+        bool(flags_nibble & 0x2),
+        lat,
+        lon,
+        int(tail[9:12]) * KNOTS_TO_KMH,
+        float(int(tail[12:15])),
+        None,
+        status,
+        flags,
+        alarms,
+        battery_percent(frame[16 + o]),
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        (frame[29 + o :].hex(),) if len(frame) > 29 + o else (),
+    )
+
+
+def decode_binary(frame: bytes) -> Position:
+    """Decode a ``$`` frame (§5): the 8-byte-ID layout for 42-byte frames, else the 5-byte one.
+
+    If the fields do not fit the layout the length suggests, the other one is tried.
+    """
+    h = frame.hex()
+    first, second = (3, 0) if len(frame) == 42 else (0, 3)
+    pos = _binary_layout(frame, h, first) or _binary_layout(frame, h, second)
+    if pos is None:
+        raise ProtocolError("binary frame with invalid time, date or coordinates")
+    return pos

@@ -1,0 +1,547 @@
+"""H02 decoding rules (h02.md §2-§5), one test per rule."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, fields
+from datetime import UTC, datetime
+
+import pytest
+from h02_helpers import NOW, decode_all, messages, one
+
+from custom_components.sinotrack.protocol.h02 import H02Status, active_conditions, status_info
+from custom_components.sinotrack.protocol.h02_decode import (
+    battery_percent,
+    new_decoded,
+    new_position,
+)
+from custom_components.sinotrack.protocol.model import (
+    Alarm,
+    CellReport,
+    CommandAck,
+    Decoded,
+    DecodeError,
+    DeviceInfo,
+    Flags,
+    Heartbeat,
+    Position,
+)
+
+V1 = "*HQ,4106012736,V1,224434,A,{lat},{ns},{lon},{ew},000.00,000,100117,FFFFFBFF#"
+
+
+def position(raw: str | bytes, **kwargs: object) -> Position:
+    message = one(raw.encode() if isinstance(raw, str) else raw, **kwargs).message
+    assert isinstance(message, Position)
+    return message
+
+
+def error(raw: str) -> DecodeError:
+    out = decode_all(raw.encode())
+    assert len(out) == 1
+    assert isinstance(out[0], DecodeError), out
+    return out[0]
+
+
+# --- identity -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("maker", "device_id"),
+    [("HQ", "4106012736"), ("hq", "356327080425330"), ("TH", ""), ("XY", "0000000000")],
+)
+def test_any_maker_and_any_id_as_sent(maker: str, device_id: str) -> None:
+    raw = f"*{maker},{device_id},V1,224434,A,1827.3855,N,06705.7577,W,0,0,100117,FFFFFBFF#"
+    assert position(raw).device_id == device_id
+
+
+# --- coordinates (§3.4) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lat", "ns", "expected"),
+    [
+        ("2212.8745", "N", 22.214575),
+        ("2827.61232", "N", 28.460205),
+        ("701.8915", "S", -7.031525),
+        ("38.6508", "S", -0.64418),
+        ("37573392", "S", -37.955653),
+        ("-23-29.0095", "S", -23.483492),
+        ("-23-3.3408", "S", -23.05568),
+        ("0.0000", "N", 0.0),
+    ],
+)
+def test_latitude_shapes(lat: str, ns: str, expected: float) -> None:
+    raw = V1.format(lat=lat, ns=ns, lon="01433.7822", ew="E")
+    assert position(raw).latitude == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("lon", "ew", "expected"),
+    [
+        ("11346.6574", "E", 113.777623),
+        ("954.9490", "E", 9.915817),
+        ("2117.4683", "E", 21.291138),
+        ("145037022", "E", 145.061703),
+        ("-48-2.8926", "W", -48.04821),
+        ("38.6508", "W", -0.64418),
+        ("17959.9999", "W", -179.9999998),
+    ],
+)
+def test_longitude_shapes(lon: str, ew: str, expected: float) -> None:
+    raw = V1.format(lat="2212.8745", ns="N", lon=lon, ew=ew)
+    assert position(raw).longitude == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("lat", "ns", "lon", "ew"),
+    [
+        ("9999.9999", "N", "99999.9999", "E"),  # ST-901L no-fix filler
+        ("0.0000", "0", "0.0000", "0"),  # hemisphere 0
+        ("", "N", "", "E"),  # empty
+        ("9100.0000", "N", "01433.7822", "E"),  # latitude > 90
+        ("2212.8745", "N", "18100.0000", "E"),  # longitude > 180
+        ("2275.0000", "N", "01433.7822", "E"),  # minutes >= 60
+        ("22a2.8745", "N", "01433.7822", "E"),  # not a number
+        ("nan", "N", "01433.7822", "E"),
+        ("1.5e3", "N", "01433.7822", "E"),
+        ("-23-x", "S", "01433.7822", "E"),
+        ("2212.8745", "X", "01433.7822", "E"),
+    ],
+)
+def test_bad_coordinates_are_decode_errors(lat: str, ns: str, lon: str, ew: str) -> None:
+    assert error(V1.format(lat=lat, ns=ns, lon=lon, ew=ew)).reason
+
+
+def test_no_fix_message_is_an_error_not_an_exception() -> None:
+    err = error("*HQ,353505510948929,V1,,V,,N,,E,0.00,0,,FFFFF7FF,f0,a,11a0,c0c6#")
+    assert err.raw.startswith(b"*HQ,353505510948929")
+
+
+# --- validity, speed, course, time ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mtype", "flag", "valid"),
+    [
+        ("V1", "A", True),
+        ("V1", "V", False),
+        ("V1", "", False),
+        ("V1", "B", False),
+        ("V2", "0", True),
+        ("VI1", "1", True),
+    ],
+)
+def test_validity(mtype: str, flag: str, valid: bool) -> None:
+    raw = f"*HQ,1,{mtype},050316,{flag},2212.8745,N,11346.6574,E,1,2,220902,FFFFFBFF#"
+    pos = position(raw)
+    assert pos.valid is valid
+    assert pos.message_type == mtype
+
+
+def test_vp1_accepts_b_and_has_no_time_of_day() -> None:
+    pos = position("*hq,356327080425330,VP1,B,2702.7245,S,15251.9311,E,0.48,0.0000,080917#")
+    assert pos.valid
+    assert pos.fix_time == datetime(2017, 9, 8, tzinfo=UTC)
+    assert pos.speed_kmh == pytest.approx(0.48 * 1.852)
+
+
+def test_vp1_lbs_form_is_a_cell_report() -> None:
+    message = one(b"*HQ,356327080425330,VP1,V,460,0,9338,3692,150Y9338,3691,145#").message
+    assert isinstance(message, CellReport)
+    assert (message.mcc, message.mnc) == (460, 0)
+    assert [(c.lac, c.cid, c.rssi) for c in message.cells] == [
+        (9338, 3692, 150),
+        (9338, 3691, 145),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("speed", "course", "kmh", "deg"),
+    [("14.28", "028", 26.44656, 28.0), ("  3.34", "342", 6.18568, 342.0), ("", "", 0.0, 0.0)],
+)
+def test_speed_is_knots_converted_to_kmh(speed: str, course: str, kmh: float, deg: float) -> None:
+    raw = f"*HQ,1,V1,050316,A,2212.8745,N,11346.6574,E,{speed},{course},220902,FFFFFBFF#"
+    pos = position(raw)
+    assert pos.speed_kmh == pytest.approx(kmh)
+    assert pos.course == deg
+
+
+@pytest.mark.parametrize(("speed", "course"), [("-1", "0"), ("1", "400"), ("x", "0")])
+def test_bad_speed_or_course_is_an_error(speed: str, course: str) -> None:
+    error(f"*HQ,1,V1,050316,A,2212.8745,N,11346.6574,E,{speed},{course},220902,FFFFFBFF#")
+
+
+@pytest.mark.parametrize(
+    ("time", "date", "expected"),
+    [
+        ("050316", "220902", datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC)),
+        ("", "220902", datetime(2002, 9, 22, tzinfo=UTC)),  # no time: midnight
+        ("050316", "", None),  # no date: the receive time is the caller's business
+        ("250316", "220902", None),  # impossible time
+        ("050316", "320902", None),  # impossible date
+        ("050316.000", "220902", datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC)),
+    ],
+)
+def test_fix_time(time: str, date: str, expected: datetime | None) -> None:
+    raw = f"*HQ,1,V1,{time},A,2212.8745,N,11346.6574,E,1,2,{date},FFFFFBFF#"
+    assert position(raw).fix_time == expected
+
+
+def test_battery_slot_before_the_date_is_skipped() -> None:
+    pos = position("*HQ,1,V1,050316,A,2212.8745,N,11346.6574,E,1,047,4,080918,EEE7FBDF,4261193,0#")
+    assert pos.fix_time == datetime(2018, 9, 8, 5, 3, 16, tzinfo=UTC)
+    assert pos.status == 0xEEE7FBDF  # Traccar loses this one (§3.1)
+    assert pos.extras == ("4261193", "0")
+
+
+def test_v19_status_after_the_sim_fields_and_date_kept() -> None:
+    raw = (
+        "*HQ,4209951296,V19,214452,A,5201.0178,N,01830.5029,E,000.00,000,200417,"
+        ",195.63.13.195,89480610500392633029,BFFFFBFF#"
+    )
+    pos = position(raw)
+    assert pos.fix_time == datetime(2017, 4, 20, 21, 44, 52, tzinfo=UTC)
+    assert pos.status == 0xBFFFFBFF
+
+
+def test_status_is_the_field_after_the_date_not_any_8_hex_field() -> None:
+    pos = position("*HQ,1,V1,050316,A,2212.8745,N,11346.6574,E,1,2,220902,,89920147#")
+    assert pos.status is None
+    assert pos.extras == ("", "89920147")
+
+
+def test_extras_are_kept_raw_and_trimmed() -> None:
+    pos = position(
+        "*HQ,353588020068342,V1,084436,A,3257.01525,N,00655.03865,W,57.78,40,011216,FFFBFFFF,"
+        "25c,a, 154,b04c#"
+    )
+    assert pos.extras == ("25c", "a", "154", "b04c")
+
+
+def test_lowercase_status() -> None:
+    assert (
+        position(
+            V1.replace("FFFFFBFF", "effffbff").format(
+                lat="2212.8745", ns="N", lon="01433.7822", ew="E"
+            )
+        ).status
+        == 0xEFFFFBFF
+    )
+
+
+# --- status word (§4) ----------------------------------------------------------------------
+
+
+def test_h02_status_names_all_32_bits() -> None:
+    assert len(list(H02Status)) == 32
+    assert sum(int(bit) for bit in H02Status) == 0xFFFFFFFF
+
+
+def test_active_conditions_undo_the_negative_logic() -> None:
+    assert active_conditions(0xFFFFFBFF) == H02Status.ACC_OFF
+    assert active_conditions(0xFFFFFFFF) == H02Status(0)
+    assert active_conditions(0xF7FBFBFF) == (
+        H02Status.ENGINE_CUT | H02Status.SOS_STATE | H02Status.ACC_OFF
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "flags"),
+    [
+        (0xFFFFFBFF, Flags(False, False, False, False, False)),
+        (0xFFFFFFFF, Flags(True, False, False, False, False)),
+        (0xFFF7FBFF, Flags(False, True, False, False, False)),
+        (0xF7FFFBFF, Flags(False, False, True, False, False)),
+        (0xFFFFFEFF, Flags(True, False, False, True, False)),
+        (0xFFFFF9FF, Flags(False, False, False, False, True)),
+    ],
+)
+def test_flags(status: int, flags: Flags) -> None:
+    assert status_info(status)[1] == flags
+
+
+@pytest.mark.parametrize(
+    ("bit", "alarm"),
+    [
+        (0, Alarm.VIBRATION),
+        (1, Alarm.SOS),
+        (18, Alarm.SOS),
+        (2, Alarm.OVERSPEED),
+        (3, Alarm.ILLEGAL_IGNITION),
+        (4, Alarm.GEOFENCE),
+        (7, Alarm.GEOFENCE),
+        (5, Alarm.GPS_ANTENNA),
+        (6, Alarm.GPS_ANTENNA),
+        (21, Alarm.GPS_ANTENNA),
+        (22, Alarm.GPS_ANTENNA),
+        (8, Alarm.DOOR),
+        (19, Alarm.POWER_CUT),
+        (20, Alarm.TAMPER),
+        (28, Alarm.TAMPER),
+        (16, Alarm.FAULT),
+        (26, None),  # SinoTrack clears it routinely: informational only
+        (15, None),  # overspeed state, cleared at 0 kn in a real capture
+        (14, None),
+        (9, None),
+        (10, None),
+        (27, None),
+    ],
+)
+def test_alarm_bits(bit: int, alarm: Alarm | None) -> None:
+    alarms = status_info(0xFFFFFFFF & ~(1 << bit))[2]
+    assert alarms == (frozenset({alarm}) if alarm else frozenset())
+
+
+def test_status_cache_is_bounded() -> None:
+    for word in range(10_000):
+        status_info(word)
+    from custom_components.sinotrack.protocol import h02_decode
+
+    assert len(h02_decode._STATUS_BY_INT) <= h02_decode._CACHE_LIMIT
+
+
+# --- message types ----------------------------------------------------------------------------
+
+
+def test_v4_full_form() -> None:
+    ack = one(
+        b"*HQ,0000000000,V4,D1,60,65535,075244,075242,A,5224.7385,N,01233.2876,E,000.00,307,141020,FFFF7BFF,262,01,14082,51348#"
+    ).message
+    assert isinstance(ack, CommandAck)
+    assert (ack.command, ack.params, ack.tag) == ("D1", ("60", "65535"), "075244")
+    assert ack.success is None  # "60" is the echoed interval, not a failure code
+    assert ack.position is not None
+    assert ack.position.fix_time == datetime(2020, 10, 14, 7, 52, 42, tzinfo=UTC)
+    assert ack.position.message_type == "V4"
+
+
+@pytest.mark.parametrize(
+    ("raw", "command", "tag", "params", "result", "success"),
+    [
+        ("*HQ,1,V4,CR#", "CR", None, (), None, None),
+        ("*HQ,7340001234,V4,S20,034313,1,1#", "S20", "034313", ("1", "1"), None, None),
+        ("*HQ,1,V4,S20,DONE,130305#", "S20", "130305", ("DONE",), "DONE", True),
+        ("*HQ,1,V4,S1,OK,pass,130305#", "S1", "130305", ("OK", "pass"), "OK", True),
+        ("*HQ,1,V4,S20,ERROR,130305#", "S20", "130305", ("ERROR",), "ERROR", False),
+        ("*HQ,1,V4,RESET,80,130305#", "RESET", "130305", ("80",), "80", True),
+        ("*HQ,1,V4,S20,00,130305#", "S20", "130305", ("00",), "00", False),
+        ("*HQ,1,V4,S20,01,130305#", "S20", "130305", ("01",), "01", False),
+        ("*HQ,1,V4,APN,#", "APN", None, ("",), None, None),
+    ],
+)
+def test_v4_short_forms_and_results(  # noqa: PLR0917 - parametrised
+    raw: str,
+    command: str,
+    tag: str | None,
+    params: tuple[str, ...],
+    result: str | None,
+    success: bool | None,
+) -> None:
+    ack = one(raw.encode()).message
+    assert isinstance(ack, CommandAck)
+    assert (ack.command, ack.tag, ack.params) == (command, tag, params)
+    assert (ack.result, ack.success, ack.position) == (result, success, None)
+
+
+def test_v4_with_a_fix_and_a_result_word() -> None:
+    ack = one(
+        b"*TH,2020916012,V4,S20,DONE,130305,050316,A,2212.8745,N,11346.6574,E,14.28,028,220902,F7FFFBFF#"
+    ).message
+    assert isinstance(ack, CommandAck)
+    assert ack.success is True
+    assert ack.position is not None
+    assert ack.position.flags.immobilizer_engaged is True
+
+
+def test_link_is_a_heartbeat_with_signal_satellites_battery() -> None:
+    hb = one(b"*HQ,1600068860,LINK,112137,20,8,67,0,0,081116,FFFFFBFF#").message
+    assert hb == Heartbeat(
+        "h02",
+        "1600068860",
+        "LINK",
+        device_time=datetime(2016, 11, 8, 11, 21, 37, tzinfo=UTC),
+        status=0xFFFFFBFF,
+        flags=status_info(0xFFFFFBFF)[1],
+        battery_percent=67,
+        signal=20,
+        satellites=8,
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "mtype", "battery"),
+    [
+        ("*HQ,135790246811220,HTBT,100#", "HTBT", 100),
+        ("*HQ,135790246811220,HTBT#", "HTBT", None),
+        ("*HQ,1234567890,V0#", "V0", None),
+        ("*HQ,1234567890,XT#", "XT", None),
+        ("*HQ,1234567890,XT,V,0,0#", "XT", None),
+    ],
+)
+def test_heartbeats(raw: str, mtype: str, battery: int | None) -> None:
+    hb = one(raw.encode()).message
+    assert isinstance(hb, Heartbeat)
+    assert (hb.message_type, hb.battery_percent) == (mtype, battery)
+
+
+def test_sms_keeps_the_text_and_finds_model_and_firmware() -> None:
+    info = one(b"*HQ,5226073533,SMS,ST906(70SACD)_TQ_V_2.0 2024/06/07\nID:5226073533\nGSM:26#")
+    assert isinstance(info.message, DeviceInfo)
+    assert info.message.text == "ST906(70SACD)_TQ_V_2.0 2024/06/07\nID:5226073533\nGSM:26"
+    assert info.message.model == "ST906"
+    assert info.message.firmware == "ST906(70SACD)_TQ_V_2.0 2024/06/07"
+    assert info.reply is None
+
+
+def test_base_and_bs_are_cell_reports() -> None:
+    base = one(b"*HQ,8401016597,BASE,152609,262,1,4321,1234,211014,FFFFFFFF#").message
+    assert isinstance(base, CellReport)
+    assert (base.mcc, base.mnc, base.cells[0].lac, base.cells[0].cid) == (262, 1, 4321, 1234)
+    bs = one(b"*HQ,356803210091319,BS,,2d4,a,1b63,1969,26,1b63,10b2,31,0,0,25,,ffffffff,60#")
+    assert isinstance(bs.message, CellReport)
+    assert (bs.message.mcc, bs.message.mnc) == (724, 10)
+    assert [(c.lac, c.cid, c.rssi) for c in bs.message.cells] == [
+        (0x1B63, 0x1969, 26),
+        (0x1B63, 0x10B2, 31),
+    ]
+    assert bs.message.status == 0xFFFFFFFF
+
+
+@pytest.mark.parametrize(
+    ("kind", "alarm"), [("1", Alarm.SOS), ("2", Alarm.LOW_BATTERY), ("3", Alarm.GEOFENCE)]
+)
+def test_alrm_with_a_fix_is_a_position_with_the_alarm(kind: str, alarm: Alarm) -> None:
+    raw = f"*HQ,1,ALRM,{kind},050316,A,2212.8745,N,11346.6574,E,1,2,220902,FFFFFBFF#"
+    decoded = one(raw.encode())
+    assert isinstance(decoded.message, Position)
+    assert alarm in decoded.message.alarms
+    assert decoded.reply is None
+
+
+def test_alrm_without_a_fix_is_a_heartbeat_with_the_alarm() -> None:
+    hb = one(b"*HQ,1,ALRM,1,050316,V,,N,,E,0,0,220902,FFFFFBFF#").message
+    assert isinstance(hb, Heartbeat)
+    assert hb.alarms == {Alarm.SOS}
+    assert hb.device_time == datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC)
+
+
+def test_bc_batch_gives_stored_positions() -> None:
+    raw = (
+        b"*HQ,1234567890,BC,A,2212.8745,N,11346.6574,E,10,90,05120000,FFFFFBFF,460,0,1,2;"
+        b"V,2212.8800,N,11346.6600,E,0,0,04235959,FFFFFFFF;junk#"
+    )
+    out = messages(raw)
+    points = [d.message for d in out]
+    assert len(points) == 2
+    assert all(isinstance(p, Position) and p.stored for p in points)
+    assert [p.fix_time for p in points if isinstance(p, Position)] == [
+        datetime(2024, 5, 5, 12, 0, 0, tzinfo=UTC),
+        datetime(2024, 5, 4, 23, 59, 59, tzinfo=UTC),
+    ]
+    assert NOW.day == 6
+
+
+def test_bc_day_after_today_is_last_month() -> None:
+    out = messages(b"*HQ,1,BC,A,2212.8745,N,11346.6574,E,10,90,31120000,FFFFFBFF#")
+    assert out[0].message.fix_time == datetime(2024, 3, 31, 12, tzinfo=UTC)  # type: ignore[union-attr]
+
+
+def test_unknown_type_is_an_error() -> None:
+    assert "unsupported" in error("*HQ,1,ZZ,1,2#").reason
+
+
+# --- binary (§5) -------------------------------------------------------------------------
+
+
+def _binary(flags: str = "e", battery: str = "06", trailer: str = "ff0024") -> bytes:
+    return bytes.fromhex(
+        f"244106011660124543131116503531300{battery[1]}{battery[0]}"[:0]
+        + "2441060116601245431311165035313006004318210e000000fffffbff"
+    )[:0] + bytes.fromhex(
+        f"2441060116601245431311165035313{battery}0043182{flags[0]}{flags[0]}"[:0]
+        + f"24410601166012454313111650353130{battery}004318210{flags}000000fffffbff{trailer}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "valid", "lat_sign", "lon_sign"),
+    [
+        ("e", True, 1, 1),
+        ("c", False, 1, 1),
+        ("6", True, 1, -1),
+        ("4", False, 1, -1),
+        ("2", True, -1, -1),
+        ("a", True, -1, 1),
+    ],
+)
+def test_binary_flags_nibble(flags: str, valid: bool, lat_sign: int, lon_sign: int) -> None:
+    pos = position(_binary(flags=flags))
+    assert pos.valid is valid
+    assert pos.latitude == pytest.approx(lat_sign * 50.58855, abs=1e-5)
+    assert pos.longitude == pytest.approx(lon_sign * 4.53035, abs=1e-5)
+    assert pos.message_type == "binary"
+
+
+@pytest.mark.parametrize(
+    ("value", "percent"),
+    [
+        (0, None),
+        (1, 0),
+        (3, 20),
+        (4, 60),
+        (6, 100),
+        (7, 7),
+        (96, 96),
+        (100, 100),
+        (101, None),
+        (0xF1, 1),
+        (0xF6, 6),
+        (0xFF, None),
+    ],
+)
+def test_battery_byte(value: int, percent: int | None) -> None:
+    assert battery_percent(value) == percent
+
+
+@pytest.mark.parametrize("length", [32, 37, 42, 45, 46, 48, 51])
+def test_binary_lengths(length: int) -> None:
+    frame = _binary(trailer="ff00" + "00" * (length - 31))
+    assert len(frame) == length
+    pos = position(frame) if length != 42 else None
+    if pos is not None:
+        assert pos.device_id == "4106011660"
+        assert pos.extras == (frame[29:].hex(),)
+
+
+def test_binary_long_id() -> None:
+    frame = bytes.fromhex(
+        "2435248308419329301047591808172627335900074412294e024138feffffffff01120064ba73005ecc"
+    )
+    pos = position(frame)
+    assert pos.device_id == "352483084193293"
+    assert pos.speed_kmh == pytest.approx(24 * 1.852)
+    assert pos.course == 138.0
+
+
+def test_binary_with_impossible_date_is_an_error() -> None:
+    frame = bytearray(_binary())
+    frame[9] = 0x99  # day 99
+    out = decode_all(bytes(frame))
+    assert len(out) == 1
+    assert isinstance(out[0], DecodeError)
+
+
+# --- fast builders -----------------------------------------------------------------------
+
+
+def test_fast_builders_make_genuine_frozen_objects() -> None:
+    values = [getattr(position(_binary()), f.name) for f in fields(Position)]
+    built = new_position(*values)
+    assert type(built) is Position
+    assert built == Position(*values)
+    assert hash(built) == hash(Position(*values))
+    with pytest.raises(FrozenInstanceError):
+        built.latitude = 1.0  # type: ignore[misc]
+    decoded = new_decoded(built, b"r", b"x")
+    assert type(decoded) is Decoded
+    assert decoded == Decoded(built, b"r", b"x")
