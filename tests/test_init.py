@@ -91,3 +91,33 @@ async def test_home_assistant_stop_releases_port(hass: HomeAssistant) -> None:
     assert await tracker.closed_by_server()
     await tracker.close()
     assert probe_port(port, True, True) is None
+
+
+async def test_port_taken_then_freed_recovers(hass: HomeAssistant) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    from custom_components.sinotrack.const import DOMAIN
+
+    port = free_port()
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.bind(("", port))
+    busy.listen()
+    entry = listener_entry(port)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"port_in_use_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"port": str(port)}
+    busy.close()
+    # The retry (Home Assistant's backoff; here triggered at once) binds and clears the repair.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"port_in_use_{entry.entry_id}") is None
+    tracker = await FakeTracker(port).connect()
+    await tracker.send("*HQ,1,V0#")
+    assert await tracker.read_frame() == b"*HQ,1,V0#"
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)

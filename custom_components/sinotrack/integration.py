@@ -12,6 +12,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
@@ -72,10 +73,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) ->
         udp=udp,
         max_connections=int(entry.options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS)),
     )
+    issue_id = f"port_in_use_{entry.entry_id}"
     try:
         await listener.start()
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
+            # Home Assistant retries with a growing delay; the repair tells the user why.
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="port_in_use",
+                translation_placeholders={"port": str(port)},
+            )
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN,
                 translation_key="port_in_use",
@@ -87,6 +99,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) ->
             translation_placeholders={"port": str(port), "error": str(err)},
         ) from err
 
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
     entry.runtime_data = SinoTrackRuntime(hub, listener, (port, tcp, udp))
 
     async def _stop(_event: Event) -> None:

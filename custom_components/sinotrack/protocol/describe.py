@@ -42,6 +42,19 @@ def _text(data: bytes | None) -> str | None:
     return None if data is None else data.decode("ascii", "backslashreplace")
 
 
+# JT/T 808 answers with their own message IDs: a position query with 0x0201, a parameter
+# query with 0x0104, everything else with the terminal general response 0x0001.
+_JT808_ANSWER_IDS = {"0x8201": "0x0201", "0x8104": "0x0104"}
+
+
+def _ack_type(ack: CommandAck) -> str:
+    if ack.protocol == "h02":
+        return "V4"
+    if ack.protocol == "jt808":
+        return _JT808_ANSWER_IDS.get(ack.command, "0x0001")
+    return "ack"
+
+
 def describe_error(error: DecodeError) -> dict[str, Any]:
     return {"error": error.reason, "raw_hex": error.raw.hex()}
 
@@ -71,7 +84,7 @@ def describe(item: Decoded, protocol: str | None = None) -> dict[str, Any]:
         position = message
     elif isinstance(message, CommandAck):
         position = message.position
-        out["type"] = "V4" if message.protocol == "h02" else "ack"
+        out["type"] = _ack_type(message)
         out.update(
             command=message.command,
             tag=message.tag,

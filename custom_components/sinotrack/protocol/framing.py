@@ -10,8 +10,9 @@ from .codec import DEFAULT_MAX_BUFFER, Codec
 def _registry() -> tuple[type[Codec], ...]:
     """Every codec, in detection order (imported late: the codecs import this package)."""
     from .h02 import H02Codec  # noqa: PLC0415
+    from .jt808 import Jt808Codec  # noqa: PLC0415
 
-    return (H02Codec,)
+    return (H02Codec, Jt808Codec)
 
 
 def detect(first: bytes) -> type[Codec] | None:
