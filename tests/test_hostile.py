@@ -221,3 +221,31 @@ async def test_half_open_and_reset_connections(hass: HomeAssistant, port_and_ent
     silent = await FakeTracker(port).connect()
     assert await silent.closed_by_server(timeout=3)
     await silent.close()
+
+
+async def test_stop_mid_stream_keeps_every_acknowledged_report(
+    hass: HomeAssistant, port_and_entry: Any
+) -> None:
+    from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+
+    port, entry = port_and_entry
+    hub = entry.runtime_data.hub
+    reader, writer = await asyncio.open_connection(HOST, port)
+    acked = 0
+    for n in range(1, 401):
+        # Report n is at latitude n / 1000: the state tells which report it came from.
+        writer.write(h02_position(TID, lat=n / 1000, lon=1.0).encode())
+        if n == 200:
+            hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        try:
+            await writer.drain()
+            reply = await asyncio.wait_for(reader.readuntil(b"#"), 2)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            break
+        assert reply.startswith(b"*HQ,4106011660,V4,V1,")
+        acked = n
+    writer.close()
+    assert 0 < acked < 400
+    shown = hub.trackers[TID].latitude
+    assert shown is not None
+    assert round(shown * 1000) >= acked  # nothing acknowledged is missing from the state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -374,15 +375,36 @@ async def test_reconfigure_and_reload_with_trackers_connected(
 
 async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: Any) -> None:
     entry, first = bike
+    port = entry.data["port"]
     await first.send(h02_position(TID))
     await first.read_frame()
-    second = await FakeTracker(entry.data["port"]).connect()
-    await second.send(h02_position(TID))
+    # A reconnect from a new address: the old connection is closed, quietly.
+    second = await FakeTracker(port).connect()
+    await second.send(h02_position(TID, lat=1.0, lon=1.0))
     await second.read_frame()
     assert await first.closed_by_server()
-    assert "Two connections claim tracker" in caplog.text
+    assert entry.runtime_data.hub.sessions[TID].is_open
+    assert "take" not in caplog.text
+    # Commands go to the newest connection.
+    task = asyncio.create_task(
+        hass.services.async_call(
+            "sinotrack", "request_position", {"entity_id": "device_tracker.bike"}, blocking=True
+        )
+    )
+    assert (await second.read_frame()).startswith(b"*HQ,4106011660,CR,")
+    await second.send(f"*HQ,{TID},V4,CR#")
+    await asyncio.wait_for(task, 5)
+    # Connections that keep taking over one ID: two devices share it; warned, newest wins.
+    clients = [second]
+    for _ in range(2):
+        client = await FakeTracker(port).connect()
+        await client.send(h02_position(TID))
+        await client.read_frame()
+        clients.append(client)
+    assert "two devices may share this ID" in caplog.text
     assert entry.runtime_data.hub.stats.duplicate_sessions == 1
-    await second.close()
+    for client in clients:
+        await client.close()
 
 
 async def test_removing_device_removes_tracker(hass: HomeAssistant, bike: Any) -> None:

@@ -46,7 +46,8 @@ _LOGGER = logging.getLogger(__name__)
 MAX_PENDING_TRACKERS = 20
 PENDING_MESSAGES_PER_TRACKER = 10
 OFFLINE_CHECK_INTERVAL = timedelta(seconds=30)
-DUPLICATE_SESSION_WINDOW_S = 120.0  # an old connection this recently active is a real duplicate
+DUPLICATE_TAKEOVERS = 3  # new connections taking over one ID ...
+DUPLICATE_WINDOW_S = 600.0  # ... this quickly: two devices share the ID
 
 type PlatformAdder = Callable[[TrackerState], None]
 
@@ -77,6 +78,7 @@ class Hub:
         self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
         self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
         self._adders: list[PlatformAdder] = []
+        self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
         self.commands = CommandCenter(hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of)
         self.apply_options(entry.options)
@@ -198,19 +200,27 @@ class Hub:
                 del self.sessions[tracker_id]
 
     def _claim(self, tracker_id: str, session: Session) -> None:
-        """The newest connection of a tracker wins; an older TCP one is closed."""
+        """The newest connection of a tracker wins; an older TCP one is closed.
+
+        A tracker whose mobile link died reconnects before we notice the old connection is gone:
+        that is normal. When new connections keep taking over one ID, two devices share it.
+        """
         old = self.sessions.get(tracker_id)
         self.sessions[tracker_id] = session
-        if old is None or old.kind != "tcp" or not old.is_open:
+        if old is None or old.kind != "tcp" or not old.is_open or session.kind != "tcp":
             return
-        last = getattr(old, "last_activity", 0.0)
-        if time.monotonic() - last < DUPLICATE_SESSION_WINDOW_S:
+        now = time.monotonic()
+        takeovers = self._takeovers.setdefault(tracker_id, deque(maxlen=DUPLICATE_TAKEOVERS))
+        takeovers.append(now)
+        if len(takeovers) == DUPLICATE_TAKEOVERS and now - takeovers[0] < DUPLICATE_WINDOW_S:
+            takeovers.clear()
             self.stats.duplicate_sessions += 1
             _LOGGER.warning(
-                "Two connections claim tracker %s (%s and %s); using the newest",
+                "Connections keep taking over tracker %s (now %s, before %s): two devices "
+                "may share this ID; using the newest",
                 tracker_id,
-                old.peer,
                 session.peer,
+                old.peer,
             )
         else:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, session.peer)
