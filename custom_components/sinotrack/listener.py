@@ -206,9 +206,15 @@ class Listener:
         for item in items:
             if isinstance(item, DecodeError):
                 stats.recent_frames.append(item.raw[:256])
-                self.log(
-                    logging.DEBUG, "decode", "Bad frame from %s: %s", session.peer, item.reason
-                )
+                if _LOGGER.isEnabledFor(logging.DEBUG):  # the frame: for the decode CLI
+                    self.log(
+                        logging.DEBUG,
+                        "decode",
+                        "Bad frame from %s: %s; frame (hex): %s",
+                        session.peer,
+                        item.reason,
+                        item.raw[:512].hex(),
+                    )
                 continue
             stats.recent_frames.append(item.raw[:256])
             try:
