@@ -303,6 +303,7 @@ def seed_config(
     options: Mapping[str, Any] | None = None,
     configuration: Path | None = CONFIG_TEMPLATE,
     python: Path | str | None = None,
+    listener_entry: bool = True,
 ) -> Path:
     """Prepare a config folder for a real Home Assistant; idempotent, never overwrites state.
 
@@ -316,7 +317,7 @@ def seed_config(
     - ``custom_components/sinotrack`` symlinked to the working tree;
     - ``.storage/onboarding`` with every step done except the user (see :func:`onboard`);
     - a ``sinotrack`` listener config entry (``listener_port``, TCP/UDP, ``options``, default
-      ``{"new_trackers": "add"}``) unless one exists;
+      ``{"new_trackers": "add"}``) unless one exists or ``listener_entry`` is False;
     - the HTTP port (see :func:`seed_http_port`).
 
     Must not run while Home Assistant runs on the folder. Returns the folder.
@@ -329,6 +330,7 @@ def seed_config(
         cmd += [] if tcp else ["--no-tcp"]
         cmd += [] if udp else ["--no-udp"]
         cmd += ["--configuration", str(configuration) if configuration else ""]
+        cmd += [] if listener_entry else ["--no-entry"]
         subprocess.run(cmd, check=True)
         return config_dir
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -341,7 +343,10 @@ def seed_config(
     (config_dir / "packages").mkdir(exist_ok=True)
     link_integration(config_dir)
     seed_onboarding(config_dir)
-    seed_config_entry(config_dir, listener_port=listener_port, tcp=tcp, udp=udp, options=options)
+    if listener_entry:
+        seed_config_entry(
+            config_dir, listener_port=listener_port, tcp=tcp, udp=udp, options=options
+        )
     seed_http_port(config_dir, http_port)
     return config_dir
 
@@ -880,6 +885,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--configuration", default=str(CONFIG_TEMPLATE), help="YAML to copy if none")
     p.add_argument("--no-tcp", action="store_true")
     p.add_argument("--no-udp", action="store_true")
+    p.add_argument("--no-entry", action="store_true", help="no listener entry (add it via the UI)")
 
     for name in ("wait", "running"):
         p = sub.add_parser(name, help="wait until Home Assistant answers HTTP / has started")
@@ -926,6 +932,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 udp=not args.no_udp,
                 options=args.options,
                 configuration=Path(args.configuration) if args.configuration else None,
+                listener_entry=not args.no_entry,
             )
         case "wait":
             wait_ready(args.url, timeout=args.timeout)

@@ -256,6 +256,18 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
     assert hass.states.get("device_tracker.sinotrack_1660").attributes["latitude"] == pytest.approx(
         7.0
     )
+    # Its connection is known at once: a command goes out before its next report.
+    task = asyncio.create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "request_position",
+            {"entity_id": "device_tracker.sinotrack_1660"},
+            blocking=True,
+        )
+    )
+    assert (await tracker.read_frame()).startswith(f"*HQ,{TID},CR,".encode())
+    await tracker.send(f"*HQ,{TID},V4,CR#")
+    await asyncio.wait_for(task, 5)
 
     hass.config_entries.async_update_entry(
         entry, options={**entry.options, "new_trackers": "ignore"}

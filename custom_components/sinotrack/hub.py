@@ -73,7 +73,10 @@ class Hub:
         self.entry = entry
         self.trackers: dict[str, TrackerState] = {}
         self.sessions: dict[str, Session] = {}
-        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float]]] = OrderedDict()
+        # Unknown trackers waiting for a decision: their latest messages and connection.
+        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Session]]] = (
+            OrderedDict()
+        )
         self.stats = HubStats()
         self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
         self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
@@ -139,8 +142,10 @@ class Hub:
             tracker.clock.min_span_s = self.clock_min_span_s
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
-            for decoded, received, received_mono in self.pending.pop(tracker_id, ()):
+            for decoded, received, received_mono, session in self.pending.pop(tracker_id, ()):
                 self._apply(tracker, decoded, received, received_mono, None)
+                if session.is_open:  # commands reach it before its next report
+                    self.sessions[tracker_id] = session
             for adder in self._adders:
                 adder(tracker)
 
@@ -154,7 +159,7 @@ class Hub:
         tracker_id = decoded.message.device_id
         tracker = self.trackers.get(tracker_id)
         if tracker is None:
-            self._unknown(tracker_id, decoded)
+            self._unknown(tracker_id, decoded, session)
             return None
         if self.sessions.get(tracker_id) is not session:
             self._claim(tracker_id, session)
@@ -249,7 +254,7 @@ class Hub:
 
     # --- unknown trackers --------------------------------------------------------------------
 
-    def _unknown(self, tracker_id: str, decoded: Decoded) -> None:
+    def _unknown(self, tracker_id: str, decoded: Decoded, session: Session) -> None:
         if not valid_tracker_id(tracker_id):
             self.stats.invalid_ids += 1
             return
@@ -262,10 +267,10 @@ class Hub:
                 self.stats.unknown_dropped += 1
                 return
             queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
-            queue.append((decoded, dt_util.utcnow(), time.monotonic()))
+            queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
             self._new_tracker(tracker_id)  # "add" creates the tracker (and takes the queue) at once
             return
-        queue.append((decoded, dt_util.utcnow(), time.monotonic()))
+        queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
 
     def _new_tracker(self, tracker_id: str) -> None:
         if self.policy is NewTrackerPolicy.ADD:
