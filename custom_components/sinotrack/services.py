@@ -44,7 +44,9 @@ def _trackers(hass: HomeAssistant, call: ServiceCall) -> list[tuple[Hub, str, st
         if device is None:
             continue
         tracker_ids = [ident for domain, ident in device.identifiers if domain == DOMAIN]
-        for entry_id in device.config_entries:
+        # Newer Home Assistant: one config entry per device (config_entries is deprecated).
+        single: str | None = getattr(device, "config_entry_id", None)
+        for entry_id in [single] if single else list(device.config_entries):
             entry = hass.config_entries.async_get_entry(entry_id)
             if entry is None or entry.domain != DOMAIN:
                 continue

@@ -1,0 +1,202 @@
+"""Soak test: a real Home Assistant, many simulated trackers, chaos, for a long time.
+
+Starts ``hass`` (the develop environment) on a temporary folder with its own ports, runs the
+simulator against it (every protocol, random disconnects, garbage and alarms), samples the memory
+of the Home Assistant process, then proves nothing was lost: every tracker sends one last report,
+waits for its acknowledgement, and that report must be what Home Assistant shows. Prints the
+figures and, as its last line, one JSON object. Exit status 0 when everything held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+
+import ha_setup  # noqa: E402
+
+from scripts.simulator import SimConfig, run  # noqa: E402
+
+FIRST_ID = 4206000000
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = int(tcp.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("", port))
+            except OSError:
+                continue
+        return port
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, MiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def h02_report(tracker_id: str, lat: float, lon: float) -> bytes:
+    now = time.gmtime()
+    lat_deg, lon_deg = int(lat), int(lon)
+    return (
+        f"*HQ,{tracker_id},V1,{time.strftime('%H%M%S', now)},A,"
+        f"{lat_deg:02d}{(lat - lat_deg) * 60:07.4f},N,{lon_deg:03d}{(lon - lon_deg) * 60:07.4f},E,"
+        f"000.00,000,{time.strftime('%d%m%y', now)},FFFFFBFF#"
+    ).encode()
+
+
+def final_round(listener_port: int, ids: list[str]) -> dict[str, tuple[float, float]]:
+    """Each tracker's last report, acknowledged: what Home Assistant must show afterwards."""
+    sent: dict[str, tuple[float, float]] = {}
+    for n, tracker_id in enumerate(ids):
+        lat, lon = 52.0 + n / 10_000, 4.0 + n / 10_000
+        with socket.create_connection(("127.0.0.1", listener_port), timeout=10) as sock:
+            sock.sendall(h02_report(tracker_id, lat, lon))
+            reply = b""
+            while not reply.endswith(b"#"):
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            if reply.startswith(f"*HQ,{tracker_id},V4,V1,".encode()):
+                sent[tracker_id] = (lat, lon)
+    return sent
+
+
+async def soak(args: argparse.Namespace) -> dict[str, Any]:
+    python = str(ha_setup.ensure_venv())
+    config_dir = Path(tempfile.mkdtemp(prefix="sinotrack-soak-"))
+    http_port, listener_port = free_port(), free_port()
+    url = f"http://127.0.0.1:{http_port}"
+    ha_setup.seed_config(
+        config_dir,
+        http_port=http_port,
+        listener_port=listener_port,
+        python=python,
+        options={"new_trackers": "add", "offline_after": 10, "max_connections": 1000},
+    )
+    proc = ha_setup.start_hass(config_dir, python=python)
+    result: dict[str, Any] = {"minutes": args.minutes, "trackers": args.trackers}
+    try:
+        ha_setup.wait_ready(url, proc=proc, timeout=300)
+        tokens = ha_setup.onboard(url)
+        ha_setup.wait_running(url, tokens.access_token, proc=proc, timeout=300)
+        token = ha_setup.create_long_lived_token(url, tokens.access_token)
+        entry_id = next(
+            e["entry_id"]
+            for e in ha_setup.api(url, token, "GET", "/api/config/config_entries/entry")
+            if e["domain"] == "sinotrack"
+        )
+        config = SimConfig(
+            port=listener_port,
+            trackers=args.trackers,
+            protocol="mixed",
+            duration=args.minutes * 60,
+            speedup=args.speedup,
+            max_rate=args.max_rate,
+            alarm="random",
+            chaos=args.chaos,
+            seed=args.seed,
+        )
+        simulation = asyncio.create_task(run(config))
+        samples: list[tuple[float, float]] = []
+        started = time.monotonic()
+        while not simulation.done():
+            await asyncio.wait({simulation}, timeout=min(30.0, args.minutes * 6))
+            elapsed = time.monotonic() - started
+            samples.append((elapsed, rss_mib(proc.pid)))
+            print(f"  {elapsed:6.0f} s  Home Assistant RSS {samples[-1][1]:7.1f} MiB", flush=True)
+        summary = simulation.result()
+        ids = [str(FIRST_ID + k) for k in range(args.trackers)]
+        acknowledged = await asyncio.to_thread(final_round, listener_port, ids)
+        await asyncio.sleep(1)
+        states = {
+            s["entity_id"]: s
+            for s in ha_setup.api(url, token, "GET", "/api/states")
+            if s["entity_id"].startswith("device_tracker.")
+        }
+        lost = 0
+        for tracker_id, (lat, lon) in acknowledged.items():
+            state = states.get(f"device_tracker.sinotrack_{tracker_id[-4:]}")
+            shown = state and (
+                state["attributes"].get("latitude"),
+                state["attributes"].get("longitude"),
+            )
+            if not shown or abs(shown[0] - lat) > 1e-5 or abs(shown[1] - lon) > 1e-5:
+                lost += 1
+        diag = ha_setup.api(url, token, "GET", f"/api/diagnostics/config_entry/{entry_id}")
+        counters = diag["data"]["counters"]
+        replies = sum(summary.replies_received.values())
+        handled = counters["hub"]["messages"]
+        # Warm-up: the first sample after a tenth of the run (trackers added, caches filled).
+        warm = next((rss for t, rss in samples if t >= args.minutes * 6), samples[0][1])
+        problems = ha_setup.check_log(config_dir)
+        result.update(
+            reports=summary.total_reports,
+            replies_received=replies,
+            messages_handled=handled,
+            reconnects=summary.reconnects,
+            garbage_sent=summary.garbage_sent,
+            alarms_sent=sum(summary.alarms_sent.values()),
+            decode_errors=counters["codec"]["errors"],
+            sink_errors=counters["listener"]["sink_errors"],
+            final_acknowledged=len(acknowledged),
+            lost=lost + max(0, replies - handled),
+            rss_start_mib=round(warm, 1),
+            rss_end_mib=round(samples[-1][1], 1),
+            unhandled=len([p for p in problems if "Traceback" in p or "ERROR" in p]),
+            log_problems=problems[:5],
+        )
+    finally:
+        ha_setup.stop_hass(proc, timeout=60)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="run time (1 h for a release)")
+    parser.add_argument("--trackers", type=int, default=200)
+    parser.add_argument("--speedup", type=float, default=5.0, help="simulated time compression")
+    parser.add_argument("--max-rate", type=float, default=400.0, help="reports/s, all trackers")
+    parser.add_argument("--chaos", type=float, default=0.01, help="chance of junk or a drop")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    print(
+        f"soak: {args.trackers} trackers for {args.minutes:g} min (chaos {args.chaos}) "
+        "against a real Home Assistant",
+        flush=True,
+    )
+    result = asyncio.run(soak(args))
+    ok = (
+        result.get("lost") == 0
+        and result.get("unhandled") == 0
+        and result.get("sink_errors") == 0
+        and result.get("final_acknowledged") == args.trackers
+        # flat: allow 20 % growth over the warm-up figure (caches, history buffers)
+        and result["rss_end_mib"] <= result["rss_start_mib"] * 1.2
+    )
+    for key, value in result.items():
+        print(f"  {key:20} {value}")
+    print("soak: " + ("PASSED" if ok else "FAILED"))
+    print(json.dumps(result))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
