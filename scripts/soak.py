@@ -97,7 +97,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         ha_setup.wait_ready(url, proc=proc, timeout=300)
         tokens = ha_setup.onboard(url)
         ha_setup.wait_running(url, tokens.access_token, proc=proc, timeout=300)
-        token = ha_setup.create_long_lived_token(url, tokens.access_token)
+        token = await asyncio.to_thread(ha_setup.create_long_lived_token, url, tokens.access_token)
         entry_id = next(
             e["entry_id"]
             for e in ha_setup.api(url, token, "GET", "/api/config/config_entries/entry")
