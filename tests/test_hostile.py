@@ -124,6 +124,7 @@ async def test_100k_random_ids(hass: HomeAssistant, port_and_entry: Any) -> None
     assert hub.stats.unknown_dropped >= 100_000 - MAX_PENDING_TRACKERS - 5
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) <= MAX_PENDING_TRACKERS
     assert hub.trackers[TID].latitude == pytest.approx(9.0)
+    print(f"event loop lag p99 {lag.p99_ms:.1f} ms")
     assert lag.p99_ms < 100, f"event loop lag p99 {lag.p99_ms:.1f} ms"
     assert len(dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)) == 1
 
@@ -194,6 +195,7 @@ async def test_udp_flood_from_many_ports(hass: HomeAssistant, port_and_entry: An
             except TimeoutError:
                 continue
     assert entry.runtime_data.hub.trackers[TID].latitude == pytest.approx(8.0)
+    print(f"event loop lag p99 {lag.p99_ms:.1f} ms")
     assert lag.p99_ms < 100, f"event loop lag p99 {lag.p99_ms:.1f} ms"
     assert len(listener._udp_protocol.peers) <= 201
     assert len(entry.runtime_data.hub.pending) <= MAX_PENDING_TRACKERS

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined, unused-ignore]
     BinarySensorDeviceClass,
@@ -85,15 +84,16 @@ class SinoTrackBinarySensor(SinoTrackEntity, BinarySensorEntity, RestoreEntity):
     ) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
+        self._value_fn = description.value_fn
         self._restored: bool | None = None
 
-    def _shown(self) -> Any:
-        return self.is_on
+    def _shown(self) -> bool | None:
+        value = self._value_fn(self.tracker)  # once per report per entity: kept lean
+        return self._restored if value is None else value
 
     @property
     def is_on(self) -> bool | None:
-        value = self.entity_description.value_fn(self.tracker)
-        return self._restored if value is None else value
+        return self._shown()
 
     async def async_added_to_hass(self) -> None:
         if self.entity_description.restore and (last := await self.async_get_last_state()):

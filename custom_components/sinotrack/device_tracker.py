@@ -37,6 +37,7 @@ class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
     """Moves only on a valid fix newer than the one shown; stays put while offline."""
 
     _attr_name = None  # the device's name: the map shows "Motorbike", not "Motorbike Location"
+    _attr_entity_category = None  # the tracker base class files it under diagnostics: not here
 
     def __init__(self, tracker: TrackerState) -> None:
         super().__init__(tracker, "location")

@@ -11,7 +11,10 @@ and a connection costs a few hundred bytes plus its codec buffer.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
+import resource
 import socket
 import time
 from collections import OrderedDict, deque
@@ -30,6 +33,10 @@ MAX_UDP_PEERS = 4096  # codec state kept per UDP source address, least recently 
 RECENT_FRAMES = 20
 READ_CHUNK = 8192  # bytes read per callback: about a hundred reports, well under a millisecond
 LOG_INTERVAL_S = 60.0
+BACKLOG = 1024
+ACCEPT_RETRY_S = 1.0  # pause accepting this long when the process is out of file descriptors
+FD_HEADROOM = 64  # file descriptors always left to the rest of Home Assistant
+OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class Sink(Protocol):
@@ -105,6 +112,16 @@ def _format_peer(addr: object) -> str:
     return str(addr)
 
 
+def _append(out: bytes | bytearray, data: bytes) -> bytes | bytearray:
+    """``out + data``, copying only when a read carried several messages."""
+    if not out:
+        return data
+    if isinstance(out, bytes):
+        out = bytearray(out)
+    out += data
+    return out
+
+
 class Listener:
     """Binds the port and runs every session of one config entry."""
 
@@ -136,6 +153,11 @@ class Listener:
         self._udp: asyncio.DatagramTransport | None = None
         self._udp_protocol: UdpEndpoint | None = None
         self._refusing = False  # logged once per burst of refusals
+        self._out_of_fds = False  # logged once per shortage of file descriptors
+        self._accepting: list[socket.socket] = []  # our duplicates of the listening sockets
+        self._accept_retry: asyncio.TimerHandle | None = None
+        self._reserve_fd: int | None = None  # held so that a connection can be refused at EMFILE
+        self._tasks: set[asyncio.Task[object]] = set()
         self.read_buffer = memoryview(bytearray(READ_CHUNK))  # shared: reads never overlap
 
     async def start(self) -> None:
@@ -143,13 +165,24 @@ class Listener:
         loop = asyncio.get_running_loop()
         try:
             if self.tcp:
+                # asyncio binds; we accept. Its accept loop reports running out of file
+                # descriptors to the loop's exception handler, which Home Assistant treats as
+                # fatal (it stops the event loop): ours refuses, logs once and recovers.
                 self._server = await loop.create_server(
                     lambda: TcpSession(self),
                     host=self.host,
                     port=self.port,
                     reuse_address=True,
-                    backlog=1024,
+                    backlog=BACKLOG,
+                    start_serving=False,
                 )
+                self._reserve_fd = os.open(os.devnull, os.O_RDONLY)
+                for listening in self._server.sockets:
+                    sock = socket.socket(fileno=os.dup(listening.fileno()))
+                    sock.setblocking(False)
+                    sock.listen(BACKLOG)  # start_serving=False: asyncio has not listened yet
+                    self._accepting.append(sock)
+                    loop.add_reader(sock.fileno(), self._accept, sock)
             if self.udp:
                 transport, protocol = await loop.create_datagram_endpoint(
                     lambda: UdpEndpoint(self),
@@ -167,13 +200,131 @@ class Listener:
         if self._udp is not None:
             self._udp.close()
             self._udp = None
+        self._stop_accepting()
+        if self._accept_retry is not None:
+            self._accept_retry.cancel()
+            self._accept_retry = None
+        for sock in self._accepting:
+            sock.close()
+        self._accepting.clear()
+        if self._reserve_fd is not None:
+            os.close(self._reserve_fd)
+            self._reserve_fd = None
         server, self._server = self._server, None
         if server is not None:
             server.close()
             server.close_clients()
+            for task in list(self._tasks):
+                task.cancel()
             for session in list(self.sessions):
                 session.close()
             await server.wait_closed()
+            # Our sessions are not attached to the server (we accept them): wait for them too.
+            for _ in range(100):
+                if not self.sessions:
+                    break
+                await asyncio.sleep(0.01)
+
+    # --- accepting TCP connections -----------------------------------------------------------
+
+    def _stop_accepting(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sock in self._accepting:
+            loop.remove_reader(sock.fileno())
+
+    def _resume_accepting(self) -> None:
+        self._accept_retry = None
+        if self._server is None:
+            return
+        if self._reserve_fd is None:
+            try:
+                self._reserve_fd = os.open(os.devnull, os.O_RDONLY)
+            except OSError:
+                self._pause_accepting()
+                return
+        loop = asyncio.get_running_loop()
+        for sock in self._accepting:
+            loop.add_reader(sock.fileno(), self._accept, sock)
+
+    def _pause_accepting(self) -> None:
+        self._stop_accepting()
+        loop = asyncio.get_running_loop()
+        self._accept_retry = loop.call_later(ACCEPT_RETRY_S, self._resume_accepting)
+
+    def _accept(self, sock: socket.socket) -> None:
+        """Accept what is waiting (called when a listening socket is readable)."""
+        loop = asyncio.get_running_loop()
+        for _ in range(BACKLOG):
+            try:
+                conn, _addr = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as err:
+                if err.errno not in OUT_OF_DESCRIPTORS:
+                    self.log(logging.WARNING, "accept", "Accepting a tracker failed: %s", err)
+                    return
+                self._refuse_without_descriptors(sock, err)
+                return
+            if self._out_of_fds:
+                self._out_of_fds = False
+                _LOGGER.info("Accepting tracker connections again on port %s", self.port)
+            if conn.fileno() >= self._fd_ceiling():
+                # Linux hands out the lowest free descriptor: this many are in use already.
+                conn.close()
+                self._note_refused("file descriptors: the process's open-file limit is near")
+                continue
+            conn.setblocking(False)
+            task: asyncio.Task[object] = loop.create_task(
+                loop.connect_accepted_socket(lambda: TcpSession(self), conn)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._accepted)
+
+    def _accepted(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self.log(logging.DEBUG, "accept", "A tracker connection failed: %s", exc)
+
+    @staticmethod
+    def _fd_ceiling() -> int:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft == resource.RLIM_INFINITY:
+            return 1 << 30
+        return int(soft) - FD_HEADROOM
+
+    def _refuse_without_descriptors(self, sock: socket.socket, err: OSError) -> None:
+        """Out of descriptors: shed one waiting connection with the reserve, pause, retry."""
+        self.stats.connections_refused += 1
+        if not self._out_of_fds:
+            self._out_of_fds = True
+            _LOGGER.warning(
+                "Refusing tracker connections on port %s: out of file descriptors (%s); "
+                "retrying every %.0f s",
+                self.port,
+                err.strerror,
+                ACCEPT_RETRY_S,
+            )
+        if self._reserve_fd is not None:
+            os.close(self._reserve_fd)
+            self._reserve_fd = None
+            try:
+                conn, _addr = sock.accept()
+                conn.close()  # refused: the tracker sees the connection close and retries later
+            except OSError:
+                pass
+            try:
+                self._reserve_fd = os.open(os.devnull, os.O_RDONLY)
+            except OSError:
+                self._reserve_fd = None
+        self._pause_accepting()
+
+    def _note_refused(self, why: str) -> None:
+        self.stats.connections_refused += 1
+        if not self._refusing:
+            self._refusing = True
+            _LOGGER.warning("Refusing tracker connections on port %s: %s", self.port, why)
 
     @property
     def bound_port(self) -> int | None:
@@ -201,8 +352,14 @@ class Listener:
         return codec, skipped
 
     def dispatch(self, items: list[Decoded | DecodeError], session: Session) -> None:
-        """Hand each message to the sink, then write the reply (and any queued command)."""
+        """Hand each message to the sink, then write the reply (and any queued command).
+
+        On TCP the replies to the messages of one read go out in one write (one system call), in
+        order; on UDP each goes in its own datagram.
+        """
         stats = self.stats
+        out: bytes | bytearray = b""  # no container per report: one reply is sent as it is
+        stream = session.kind == "tcp"
         for item in items:
             if isinstance(item, DecodeError):
                 stats.recent_frames.append(item.raw[:256])
@@ -224,10 +381,18 @@ class Listener:
                 stats.sink_errors += 1
                 _LOGGER.exception("Error handling a message from %s", session.peer)
                 continue
+            if not stream:  # UDP: every message is its own datagram
+                if item.reply:
+                    session.send(item.reply)
+                if extra:
+                    session.send(extra)
+                continue
             if item.reply:
-                session.send(item.reply)
+                out = _append(out, item.reply)
             if extra:
-                session.send(extra)
+                out = _append(out, extra)
+        if out:
+            session.send(bytes(out) if isinstance(out, bytearray) else out)
 
     def can_accept(self) -> bool:
         if len(self.sessions) < self.max_connections:

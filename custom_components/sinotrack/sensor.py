@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -81,7 +80,9 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda t: t.last_seen,
+        # Home Assistant shows a timestamp to the second: a report within the same second
+        # changes nothing visible, so it writes no state.
+        value_fn=lambda t: None if t.last_seen is None else t.last_seen.replace(microsecond=0),
     ),
     SinoTrackSensorDescription(
         key="odometer",
@@ -126,15 +127,16 @@ class SinoTrackSensor(SinoTrackEntity, RestoreSensor):
     def __init__(self, tracker: TrackerState, description: SinoTrackSensorDescription) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
+        self._value_fn = description.value_fn
         self._restored: StateType | date | datetime | Decimal = None
 
-    def _shown(self) -> Any:
-        return self.native_value
+    def _shown(self) -> StateType | date | datetime | Decimal:
+        value = self._value_fn(self.tracker)  # once per report per entity: kept lean
+        return self._restored if value is None else value
 
     @property
     def native_value(self) -> StateType | date | datetime | Decimal:
-        value = self.entity_description.value_fn(self.tracker)
-        return self._restored if value is None else value
+        return self._shown()
 
     async def async_added_to_hass(self) -> None:
         if (last := await self.async_get_last_sensor_data()) is not None:

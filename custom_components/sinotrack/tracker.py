@@ -35,7 +35,7 @@ class Outcome:
     """What one message did to the state."""
 
     changed: bool = False
-    alarms: list[AlarmEvent] = field(default_factory=list)
+    alarms: tuple[AlarmEvent, ...] = ()  # no list per report: alarms are rare
     untrusted_time: bool = False
     late: bool = False
     offset_changed: bool = False
@@ -171,6 +171,10 @@ class TrackerState:
         late: bool,
     ) -> None:
         """Fire on the edge: an alarm that stays active across reports fires once."""
+        if not alarms:  # the usual report: nothing can fire
+            if not late and status is not None:
+                self.active_alarms = alarms
+            return
         if late:
             fresh: frozenset[Alarm] = alarms - self.active_alarms
         elif status is None:
@@ -185,7 +189,7 @@ class TrackerState:
                 data["longitude"] = pos.longitude
             if pos is not None:
                 data["speed"] = pos.speed_kmh
-            outcome.alarms.append(AlarmEvent(alarm, data))
+            outcome.alarms = (*outcome.alarms, AlarmEvent(alarm, data))
 
     def notify_listeners(self) -> None:
         for listener in self.listeners:

@@ -1,0 +1,268 @@
+"""Scale benchmark: a big fleet connected at once, each tracker reporting every 30 s.
+
+Run through ``scripts/bench scale``. Home Assistant runs in this process with the integration
+and N tracker subentries (as ``scripts/bench_e2e.py`` builds it); ``scripts/loadgen.py`` in a
+separate process opens N TCP connections to 127.0.0.1, each sending one H02 report right away
+and then one every ``--interval`` seconds, the connections spread evenly over the interval.
+
+Measured in the Home Assistant process:
+- memory per connection: resident set size (``/proc/self/statm``) after the fleet is connected
+  and every tracker has reported once, minus before, divided by N (after a full GC both times;
+  every tracker reports once in-process before, so its entities' states are there already and
+  only the connections are counted); tracemalloc gives the Python-heap part of it;
+- CPU: user + system time of the whole process over the reporting window ÷ wall time, as a
+  percentage of one core.
+The open-file limit is raised to the hard limit in both processes. The last line is one JSON
+object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from typing import Any
+
+import bench_e2e as common
+import loadgen
+from bench_e2e import LoadGen, home_assistant, machine, setup_integration
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class GcTime:
+    """Time spent in the garbage collector (all generations), via ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.runs = [0, 0, 0]
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._start
+            self.runs[min(2, int(info["generation"]))] += 1
+
+
+class Totals:
+    """Counters summed over the listener entries."""
+
+    def __init__(self, hubs: list[Any], listeners: list[Any]) -> None:
+        self.hubs = hubs
+        self.listeners = listeners
+
+    def open(self) -> int:
+        return sum(listener.stats.connections_open for listener in self.listeners)
+
+    def messages(self) -> int:
+        return sum(hub.stats.messages for hub in self.hubs)
+
+
+class _PrimeSession:
+    kind = "udp"
+    peer = "prime"
+    codec = None
+    is_open = False
+
+    def send(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def prime(entries: list[Any]) -> None:
+    """One report per tracker straight into each hub (no socket)."""
+    clock = loadgen.Clock()
+    clock.update()
+    for entry in entries:
+        listener, hub = entry.runtime_data.listener, entry.runtime_data.hub
+        session = _PrimeSession()
+        for tracker_id in list(hub.trackers):
+            report = loadgen.Conn(int(tracker_id[1:]), None).report(clock)  # type: ignore[arg-type]
+            codec, _ = listener.new_codec(report)
+            for decoded in codec.feed(report):
+                hub.handle(decoded, session)
+            hub.sessions.pop(tracker_id, None)
+
+
+def rss() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * PAGE
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+async def bench(args: argparse.Namespace) -> int:
+    limit = common.raise_nofile()
+    if limit < args.connections + 256:
+        print(
+            f"open-file limit {limit} is too low for {args.connections} connections "
+            "(raise the hard limit: ulimit -Hn)",
+            file=sys.stderr,
+        )
+        return 1
+    # Home Assistant caps the enabled entities of one config entry (10,000 in 2026.x): the
+    # fleet is split over listener entries (ports) of --per-entry trackers each.
+    entries = []
+    gc_time = GcTime()
+    with tempfile.TemporaryDirectory(prefix="sinotrack-bench-") as config_dir:
+        async with home_assistant(config_dir) as hass:
+            t0 = time.monotonic()
+            for first in range(0, args.connections, args.per_entry):
+                count = min(args.per_entry, args.connections - first)
+                entries.append(
+                    await setup_integration(hass, common.free_port(), count, first=first)
+                )
+            setup_s = time.monotonic() - t0
+            ports = ",".join(str(e.runtime_data.listener.bound_port) for e in entries)
+            hubs = [e.runtime_data.hub for e in entries]
+            listeners = [e.runtime_data.listener for e in entries]
+            stats = Totals(hubs, listeners)
+            # Every tracker reports once in-process first, so the states its entities write on
+            # a first report are not counted as connection memory.
+            prime(entries)
+            await hass.async_block_till_done()
+            await asyncio.sleep(1)
+            gc.collect()
+            idle0, idle_wall0 = cpu_seconds(), time.monotonic()
+            await asyncio.sleep(args.idle)
+            idle_pct = (cpu_seconds() - idle0) / (time.monotonic() - idle_wall0) * 100
+            gc.collect()
+            rss0 = rss()
+            if args.tracemalloc:
+                tracemalloc.start()
+            traced0 = tracemalloc.get_traced_memory()[0]
+            gen = LoadGen(
+                [
+                    "--port",
+                    ports,
+                    "--per-port",
+                    str(args.per_entry),
+                    "--connections",
+                    str(args.connections),
+                    "--mode",
+                    "paced",
+                    "--interval",
+                    str(args.interval),
+                ]
+            )
+            try:
+                t_connect = time.monotonic()
+                await gen.start(ready_timeout=120)
+                # every connection up and every tracker's first report taken
+                while stats.open() < args.connections or stats.messages() < args.connections:
+                    if time.monotonic() - t_connect > 60:
+                        raise SystemExit(
+                            f"only {stats.open()} connections, "
+                            f"{stats.messages()} reports after 60 s"
+                        )
+                    await asyncio.sleep(0.05)
+                connect_s = time.monotonic() - t_connect
+                await asyncio.sleep(1)
+                gc.collect()
+                rss1 = rss()
+                traced1 = tracemalloc.get_traced_memory()[0]
+                tracemalloc.stop()  # it would slow down what is measured next
+                profiler = None
+                if args.profile:
+                    import cProfile
+
+                    profiler = cProfile.Profile(time.thread_time)
+                    profiler.enable()
+                # the reporting window: what the fleet costs while it reports
+                msgs0, cpu0, wall0 = stats.messages(), cpu_seconds(), time.monotonic()
+                gc_time0, gc_runs0 = gc_time.total, list(gc_time.runs)
+                await asyncio.sleep(max(5.0, args.seconds - (time.monotonic() - t_connect)))
+                msgs1, cpu1, wall1 = stats.messages(), cpu_seconds(), time.monotonic()
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(args.profile)
+                gc_s = gc_time.total - gc_time0
+                gc_runs = [b - a for a, b in zip(gc_runs0, gc_time.runs, strict=True)]
+                open_at_end = stats.open()
+                entities = len(hass.states.async_entity_ids())
+                summary = await gen.stop()
+            finally:
+                await gen.kill()
+
+    per_conn = (rss1 - rss0) / args.connections
+    traced_per_conn = (traced1 - traced0) / args.connections
+    cpu_pct = (cpu1 - cpu0) / (wall1 - wall0) * 100
+    rate = (msgs1 - msgs0) / (wall1 - wall0)
+    info = machine()
+    print(
+        f"Home Assistant {info['home_assistant']}, Python {info['python']}, "
+        f"{info['cpus']} x {info['cpu_model']}; open-file limit {limit}"
+    )
+    print(
+        f"{args.connections} trackers in {len(entries)} listener entries "
+        f"({entities} entities) set up in {setup_s:.1f} s; connected and reported once "
+        f"in {connect_s:.1f} s; {open_at_end} connections open at the end"
+    )
+    print(
+        f"  of which GC            {gc_s / (wall1 - wall0) * 100:8.2f} % "
+        f"(runs per generation 0/1/2: {gc_runs}; Python's collector over the whole heap)"
+    )
+    print(f"  idle CPU before        {idle_pct:8.2f} % of one core (the fleet not connected)")
+    print(
+        f"  memory per connection  {per_conn:8.0f} bytes   "
+        f"(RSS {rss0 / 2**20:.1f} -> {rss1 / 2**20:.1f} MiB"
+        + (f"; Python heap (tracemalloc): {traced_per_conn:.0f} bytes" if args.tracemalloc else "")
+        + ")"
+    )
+    print(
+        f"  CPU while reporting    {cpu_pct:8.2f} % of one core over {wall1 - wall0:.0f} s "
+        f"({rate:.1f} reports/s, every {args.interval:.0f} s per tracker)"
+    )
+    result = {
+        "connections": args.connections,
+        "bytes_per_connection": round(per_conn),
+        "cpu_percent": round(cpu_pct, 2),
+        "traced_bytes_per_connection": round(traced_per_conn),
+        "reports_per_s": round(rate, 1),
+        "idle_cpu_percent": round(idle_pct, 2),
+        "gc_cpu_percent": round(gc_s / (wall1 - wall0) * 100, 2),
+        "entries": len(entries),
+        "entities": entities,
+        "open_at_end": open_at_end,
+        "loadgen": summary,
+        "python": info["python"],
+        "home_assistant": info["home_assistant"],
+    }
+    print(json.dumps(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", "-n", type=int, default=2000)
+    parser.add_argument("--interval", type=float, default=30.0, help="seconds between reports")
+    parser.add_argument(
+        "--seconds", "-t", type=float, default=90.0, help="from connecting to the end"
+    )
+    parser.add_argument("--per-entry", type=int, default=500, help="trackers per listener entry")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also trace the Python heap while connecting"
+    )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the reporting window")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measured")
+    args = parser.parse_args(argv)
+    common.quiet_logging()
+    return common.run_main(lambda: bench(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
