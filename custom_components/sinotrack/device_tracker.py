@@ -37,7 +37,8 @@ class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
     """Moves only on a valid fix newer than the one shown; stays put while offline."""
 
     _attr_name = None  # the device's name: the map shows "Motorbike", not "Motorbike Location"
-    _attr_entity_category = None  # the tracker base class files it under diagnostics: not here
+    # The tracker base class files it under diagnostics; on the device page it belongs on top.
+    _attr_entity_category = None  # type: ignore[assignment]
 
     def __init__(self, tracker: TrackerState) -> None:
         super().__init__(tracker, "location")
