@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from custom_components.sinotrack.protocol.jt808 import build_frame
@@ -109,6 +110,11 @@ async def test_jt808_register_auth_report_and_engine_cut(hass: HomeAssistant) ->
     loc = hass.states.get(entity_id(hass, "device_tracker", f"{JT_ID}_location"))
     assert loc.attributes["latitude"] == pytest.approx(52.370216, abs=1e-6)
     assert loc.attributes["longitude"] == pytest.approx(4.895168, abs=1e-6)
+    # The odometer sensor appears with the first report that carries a mileage.
+    await wait_for(
+        lambda: er.async_get(hass).async_get_entity_id("sensor", "sinotrack", f"{JT_ID}_odometer")
+    )
+    await hass.async_block_till_done()
     assert hass.states.get(entity_id(hass, "sensor", f"{JT_ID}_odometer")).state == "1234.5"
     assert hass.states.get(entity_id(hass, "binary_sensor", f"{JT_ID}_ignition")).state == "off"
     fix_time = entry.runtime_data.hub.trackers[JT_ID].fix_time

@@ -88,6 +88,10 @@ async def test_position_updates_entities_and_is_acknowledged(
     device = tracker_device(hass, entry.entry_id, TID)
     assert device is not None
     assert (device.manufacturer, device.serial_number, device.name) == ("SinoTrack", TID, "Bike")
+    # This tracker reports no odometer and no voltage: no such sensors clutter its device.
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{TID}_odometer") is None
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{TID}_voltage") is None
     # Entity names come from the device plus the translated key.
     assert state(hass, "sensor", "speed").name == "Bike Speed"
     assert loc.name == "Bike"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
@@ -22,9 +23,11 @@ from homeassistant.const import (
     UnitOfSpeed,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .const import DOMAIN
 from .entity import SinoTrackEntity
 from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
@@ -37,6 +40,7 @@ class SinoTrackSensorDescription(SensorEntityDescription):
     """A tracker value shown as a sensor."""
 
     value_fn: Callable[[TrackerState], StateType | datetime]
+    only_when_reported: bool = False  # created once the tracker reports it (not every model does)
 
 
 SENSORS: tuple[SinoTrackSensorDescription, ...] = (
@@ -91,6 +95,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=1,
         value_fn=lambda t: t.odometer_km,
+        only_when_reported=True,
     ),
     SinoTrackSensorDescription(
         key="voltage",
@@ -100,6 +105,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         suggested_display_precision=1,
         value_fn=lambda t: t.voltage,
+        only_when_reported=True,
     ),
 )
 
@@ -109,12 +115,39 @@ async def async_setup_entry(
     entry: SinoTrackConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    registry = er.async_get(hass)
+
     @callback
     def add(tracker: TrackerState) -> None:
+        def exists(description: SinoTrackSensorDescription) -> bool:
+            unique_id = f"{tracker.tracker_id}_{description.key}"
+            return registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id) is not None
+
+        waiting = [
+            d
+            for d in SENSORS
+            if d.only_when_reported and d.value_fn(tracker) is None and not exists(d)
+        ]
         async_add_entities(
-            [SinoTrackSensor(tracker, description) for description in SENSORS],
+            [SinoTrackSensor(tracker, d) for d in SENSORS if d not in waiting],
             config_subentry_id=tracker.subentry_id,
         )
+        if not waiting:
+            return
+
+        @callback
+        def first_report() -> None:
+            # Odometer and voltage appear the first time the tracker reports them.
+            if not waiting:
+                return  # stays subscribed: removing it mid-notification would skip a listener
+            for description in [d for d in waiting if d.value_fn(tracker) is not None]:
+                waiting.remove(description)
+                async_add_entities(
+                    [SinoTrackSensor(tracker, description)],
+                    config_subentry_id=tracker.subentry_id,
+                )
+
+        tracker.listeners.append(first_report)
 
     entry.runtime_data.hub.register_platform(add)
 
