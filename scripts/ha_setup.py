@@ -654,6 +654,20 @@ def _udp_bound_proc(port: int) -> bool | None:
     return found
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 for TCP and on all interfaces for UDP, for a listener or HTTP."""
+    while True:
+        with socket.socket() as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = int(tcp.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("", port))
+            except OSError:
+                continue
+        return port
+
+
 def port_status(port: int = DEFAULT_LISTENER_PORT, host: str = "127.0.0.1") -> tuple[bool, bool]:
     """Return (TCP accepts a connection, a UDP socket is bound) for the listener ``port``.
 

@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -127,22 +126,6 @@ def log(message: str) -> None:
     print(f"screenshot: {message}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    """A port free on TCP and UDP, never one of the defaults another instance may use."""
-    while True:
-        with socket.socket() as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-        if port in RESERVED_PORTS:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            try:
-                udp.bind(("", port))
-            except OSError:
-                continue
-        return port
-
-
 def until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -175,7 +158,7 @@ class Run:
 
     work: Path
     python: str
-    http_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=ha_setup.free_port)
     listener_port: int = 0
     hass: subprocess.Popen[bytes] | None = None
     simulators: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -219,7 +202,7 @@ class Run:
 
 
 def start_home_assistant(run: Run) -> None:
-    run.listener_port = free_port()
+    run.listener_port = ha_setup.free_port()
     ha_setup.seed_config(
         run.config_dir,
         http_port=run.http_port,

@@ -30,19 +30,6 @@ from scripts.simulator import SimConfig, run  # noqa: E402
 FIRST_ID = 4206000000
 
 
-def free_port() -> int:
-    while True:
-        with socket.socket() as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            try:
-                udp.bind(("", port))
-            except OSError:
-                continue
-        return port
-
-
 def rss_mib(pid: int) -> float:
     """Resident memory of a process, MiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -82,7 +69,7 @@ def final_round(listener_port: int, ids: list[str]) -> dict[str, tuple[float, fl
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
     python = str(ha_setup.ensure_venv())
     config_dir = Path(tempfile.mkdtemp(prefix="sinotrack-soak-"))
-    http_port, listener_port = free_port(), free_port()
+    http_port, listener_port = ha_setup.free_port(), ha_setup.free_port()
     url = f"http://127.0.0.1:{http_port}"
     ha_setup.seed_config(
         config_dir,
@@ -95,7 +82,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"minutes": args.minutes, "trackers": args.trackers}
     try:
         ha_setup.wait_ready(url, proc=proc, timeout=300)
-        tokens = ha_setup.onboard(url)
+        tokens = ha_setup.onboard(url) or ha_setup.login(url)
         ha_setup.wait_running(url, tokens.access_token, proc=proc, timeout=300)
         token = await asyncio.to_thread(ha_setup.create_long_lived_token, url, tokens.access_token)
         entry_id = next(

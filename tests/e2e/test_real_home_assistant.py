@@ -7,7 +7,6 @@ on first use) on a temporary config folder, with its own HTTP and tracker ports 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -26,19 +25,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("socket_enabled")]
 SIMULATOR = ROOT / "scripts" / "simulator.py"
 PARKED_ID = "4106011700"
 DRIVING_FIRST_ID = 4106011600
-
-
-def _free_port() -> int:
-    while True:
-        with socket.socket() as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            try:
-                udp.bind(("", port))
-            except OSError:
-                continue
-        return port
 
 
 def _until(check: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -92,11 +78,11 @@ def develop_python() -> str:
 
 @pytest.fixture
 def real_ha(tmp_path: Path, develop_python: str) -> Iterator[RealHomeAssistant]:
-    http_port = _free_port()
+    http_port = ha_setup.free_port()
     ha_setup.seed_config(
         tmp_path,
         http_port=http_port,
-        listener_port=_free_port(),
+        listener_port=ha_setup.free_port(),
         python=develop_python,
         listener_entry=False,
     )
@@ -126,7 +112,7 @@ def _finish(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
 def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssistant) -> None:
     started = time.monotonic()
     real_ha.start(first=True)
-    listener_port = _free_port()
+    listener_port = ha_setup.free_port()
 
     # The listener, through the REST config-flow API.
     flow = real_ha.api("POST", "/api/config/config_entries/flow", {"handler": "sinotrack"})

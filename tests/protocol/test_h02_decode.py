@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from h02_helpers import NOW, decode_all, messages, one
 
+from custom_components.sinotrack.protocol.fast import new_decoded, new_position
 from custom_components.sinotrack.protocol.h02 import H02Status, active_conditions, status_info
-from custom_components.sinotrack.protocol.h02_decode import (
-    battery_percent,
-    new_decoded,
-    new_position,
-)
+from custom_components.sinotrack.protocol.h02_decode import battery_percent
 from custom_components.sinotrack.protocol.model import (
     Alarm,
     CellReport,

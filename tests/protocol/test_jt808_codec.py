@@ -646,7 +646,7 @@ def test_cli_line() -> None:
 def test_fast_position_is_a_position() -> None:
     from dataclasses import FrozenInstanceError
 
-    from custom_components.sinotrack.protocol.jt808_decode import new_position
+    from custom_components.sinotrack.protocol.fast import new_position
 
     position = _position(one(LOCATION))
     args = [getattr(position, name) for name in position.__slots__]

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import ClassVar, Final
 
 from .codec import DEFAULT_MAX_BUFFER, Codec
+from .fast import new_decoded
 from .h02_decode import (
     KNOTS_TO_KMH,
     H02Status,
@@ -32,7 +33,6 @@ from .h02_decode import (
     decode_fields,
     fix_block,
     fix_fast,
-    new_decoded,
     status_info,
 )
 from .model import (

@@ -9,11 +9,10 @@ body it is given, so a short or lying body raises ``ProtocolError`` (or is kept 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from .fast import new_position
 from .model import (
     Alarm,
     CommandAck,
@@ -77,102 +76,6 @@ def alarms_of(word: int) -> frozenset[Alarm]:
             _alarm_cache[0] = _NO_ALARMS
         _alarm_cache[word] = found
     return found
-
-
-_POSITION_FIELDS: Final = (
-    "protocol",
-    "device_id",
-    "message_type",
-    "fix_time",
-    "valid",
-    "latitude",
-    "longitude",
-    "speed_kmh",
-    "course",
-    "altitude_m",
-    "status",
-    "flags",
-    "alarms",
-    "battery_percent",
-    "battery_voltage",
-    "power_voltage",
-    "odometer_km",
-    "signal",
-    "satellites",
-    "stored",
-    "extras",
-)
-
-
-def _position_builder() -> Callable[..., Position]:
-    """``Position(*fields)`` without the frozen dataclass's per-field ``object.__setattr__``.
-
-    The slot descriptors store the values directly (the same thing the generated ``__init__``
-    ends up doing), at a third of the cost: a position is built for nearly every frame. If
-    the model's fields ever differ from the ones this knows, it is plain ``Position``.
-    """
-    if tuple(f.name for f in fields(Position)) != _POSITION_FIELDS:
-        return Position
-    new = object.__new__
-    slots = vars(Position)
-    (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10) = (
-        slots[name].__set__ for name in _POSITION_FIELDS[:11]
-    )
-    (s11, s12, s13, s14, s15, s16, s17, s18, s19, s20) = (
-        slots[name].__set__ for name in _POSITION_FIELDS[11:]
-    )
-
-    def build(  # noqa: PLR0917 - positional on purpose: the hot path
-        a0: str,
-        a1: str,
-        a2: str,
-        a3: datetime | None,
-        a4: bool,
-        a5: float,
-        a6: float,
-        a7: float,
-        a8: float,
-        a9: float | None,
-        a10: int | None,
-        a11: Flags,
-        a12: frozenset[Alarm],
-        a13: int | None,
-        a14: float | None,
-        a15: float | None,
-        a16: float | None,
-        a17: int | None,
-        a18: int | None,
-        a19: bool,
-        a20: tuple[str, ...],
-    ) -> Position:
-        o: Position = new(Position)
-        s0(o, a0)
-        s1(o, a1)
-        s2(o, a2)
-        s3(o, a3)
-        s4(o, a4)
-        s5(o, a5)
-        s6(o, a6)
-        s7(o, a7)
-        s8(o, a8)
-        s9(o, a9)
-        s10(o, a10)
-        s11(o, a11)
-        s12(o, a12)
-        s13(o, a13)
-        s14(o, a14)
-        s15(o, a15)
-        s16(o, a16)
-        s17(o, a17)
-        s18(o, a18)
-        s19(o, a19)
-        s20(o, a20)
-        return o
-
-    return build
-
-
-new_position: Final = _position_builder()
 
 
 def _make_flags(key: int) -> Flags:
