@@ -199,15 +199,21 @@ class CommandCenter:
 
     def _put_on_wire(
         self, tracker: TrackerState, pending: PendingCommand, session: Session
+    ) -> None:
+        data = self._encode(tracker, pending, session, "sent")
+        _LOGGER.debug("Sending %s to %s: %r", pending.label, tracker.tracker_id, data)
+        session.send(data)
+
+    def _encode(
+        self, tracker: TrackerState, pending: PendingCommand, session: Session, how: str
     ) -> bytes:
+        """Encode for this session's codec and wait for the answer; the logbook says ``how``."""
         assert session.codec is not None
         encoded = session.codec.encode(tracker.tracker_id, pending.command, dt_util.utcnow())
         pending.encoded = encoded
         pending.session = session
         self.sent.setdefault(tracker.tracker_id, []).append(pending)
-        self.logbook(tracker, f"{pending.label} sent")
-        _LOGGER.debug("Sending %s to %s: %r", pending.label, tracker.tracker_id, encoded.data)
-        session.send(encoded.data)
+        self.logbook(tracker, f"{pending.label} {how}")
         return encoded.data
 
     def _forget_sent(self, pending: PendingCommand) -> None:
@@ -279,23 +285,16 @@ class CommandCenter:
                 pending.unsub_expiry()
                 pending.unsub_expiry = None
             try:
-                out.append(self._encode_for_delivery(tracker, pending, session))
+                out.append(
+                    self._encode(
+                        tracker, pending, session, "delivered with the reply to its report"
+                    )
+                )
             except ProtocolError as err:
                 self.logbook(tracker, f"{pending.label} not supported by this tracker: {err}")
         self._save()
         tracker.notify_listeners()
         return b"".join(out) or None
-
-    def _encode_for_delivery(
-        self, tracker: TrackerState, pending: PendingCommand, session: Session
-    ) -> bytes:
-        assert session.codec is not None
-        encoded = session.codec.encode(tracker.tracker_id, pending.command, dt_util.utcnow())
-        pending.encoded = encoded
-        pending.session = session
-        self.sent.setdefault(tracker.tracker_id, []).append(pending)
-        self.logbook(tracker, f"{pending.label} delivered with the reply to its report")
-        return encoded.data
 
     # --- answers -----------------------------------------------------------------------------
 
