@@ -291,3 +291,21 @@ async def test_subentry_reconfigure_changes_name_and_limit(hass: HomeAssistant) 
     tracker = entry.runtime_data.hub.trackers["4106011660"]
     assert (tracker.name, tracker.max_cut_speed) == ("Scooter", 10.0)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_minimal_submissions_take_the_defaults(hass: HomeAssistant) -> None:
+    """A REST client may send only what it changes: the other fields take their defaults."""
+    port = free_port()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"port": port})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"port": port, "tcp": True, "udp": True}
+    entry = result["result"]
+    await hass.async_block_till_done()
+    options = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        options["flow_id"], {"new_trackers": "add"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {"new_trackers": "add", "offline_after": 10, "max_connections": 500}
+    await hass.config_entries.async_unload(entry.entry_id)
