@@ -418,6 +418,10 @@ async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: An
         await client.read_frame()
         clients.append(client)
     assert "two devices may share this ID" in caplog.text
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"duplicate_tracker_{TID}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": "Bike"}
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
     assert entry.runtime_data.hub.stats.duplicate_sessions == 1
     for client in clients:
         await client.close()

@@ -220,12 +220,23 @@ class Hub:
         if len(takeovers) == DUPLICATE_TAKEOVERS and now - takeovers[0] < DUPLICATE_WINDOW_S:
             takeovers.clear()
             self.stats.duplicate_sessions += 1
-            _LOGGER.warning(
+            # The warning is a repair the user sees, not a log line: a test harness or a flaky
+            # mobile link replaying connections must not fill the log.
+            _LOGGER.info(
                 "Connections keep taking over tracker %s (now %s, before %s): two devices "
                 "may share this ID; using the newest",
                 tracker_id,
                 session.peer,
                 old.peer,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                f"duplicate_tracker_{tracker_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="duplicate_tracker",
+                translation_placeholders={"name": self.trackers[tracker_id].name},
             )
         else:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, session.peer)
