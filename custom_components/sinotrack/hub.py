@@ -333,7 +333,7 @@ class Hub:
         if hours == 0:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        _LOGGER.warning(
+        _LOGGER.info(  # the repair below is the user's warning
             "Tracker %s reports local time (UTC%+d) instead of UTC; correcting it",
             tracker.name,
             hours,
