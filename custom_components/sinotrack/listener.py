@@ -264,6 +264,8 @@ class Listener:
             except OSError as err:
                 if err.errno not in OUT_OF_DESCRIPTORS:
                     self.log(logging.WARNING, "accept", "Accepting a tracker failed: %s", err)
+                    # The socket stays readable while the error lasts: pause instead of spinning.
+                    self._pause_accepting()
                     return
                 self._refuse_without_descriptors(sock, err)
                 return
