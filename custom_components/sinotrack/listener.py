@@ -323,6 +323,7 @@ class Listener:
         self._pause_accepting()
 
     def _note_refused(self, why: str) -> None:
+        """Count a refused connection; warn once until connections are accepted again."""
         self.stats.connections_refused += 1
         if not self._refusing:
             self._refusing = True
@@ -402,14 +403,7 @@ class Listener:
                 self._refusing = False
                 _LOGGER.info("Accepting tracker connections again on port %s", self.port)
             return True
-        self.stats.connections_refused += 1
-        if not self._refusing:
-            self._refusing = True
-            _LOGGER.warning(
-                "Refusing tracker connections on port %s: %s connections are open (the limit)",
-                self.port,
-                self.max_connections,
-            )
+        self._note_refused(f"{self.max_connections} connections are open (the limit)")
         return False
 
 
