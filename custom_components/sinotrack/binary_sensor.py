@@ -11,11 +11,11 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
     BinarySensorEntityDescription,
 )
 from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import SinoTrackEntity
+from .entity import SinoTrackEntity, add_per_tracker
 from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
@@ -64,14 +64,11 @@ async def async_setup_entry(
     entry: SinoTrackConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    @callback
-    def add(tracker: TrackerState) -> None:
-        async_add_entities(
-            [SinoTrackBinarySensor(tracker, description) for description in BINARY_SENSORS],
-            config_subentry_id=tracker.subentry_id,
-        )
-
-    entry.runtime_data.hub.register_platform(add)
+    add_per_tracker(
+        entry,
+        async_add_entities,
+        lambda tracker: [SinoTrackBinarySensor(tracker, d) for d in BINARY_SENSORS],
+    )
 
 
 class SinoTrackBinarySensor(SinoTrackEntity, BinarySensorEntity, RestoreEntity):

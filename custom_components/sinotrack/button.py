@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import SinoTrackEntity
+from .entity import SinoTrackEntity, add_per_tracker
 from .hub import Hub
 from .integration import SinoTrackConfigEntry
 from .protocol.model import Command, CommandKind
@@ -21,14 +21,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     hub = entry.runtime_data.hub
-
-    @callback
-    def add(tracker: TrackerState) -> None:
-        async_add_entities(
-            [SinoTrackRequestPosition(hub, tracker)], config_subentry_id=tracker.subentry_id
-        )
-
-    hub.register_platform(add)
+    add_per_tracker(
+        entry, async_add_entities, lambda tracker: [SinoTrackRequestPosition(hub, tracker)]
+    )
 
 
 class SinoTrackRequestPosition(SinoTrackEntity, ButtonEntity):

@@ -9,12 +9,12 @@ from homeassistant.components.device_tracker import (  # type: ignore[attr-defin
     TrackerEntity,
 )
 from homeassistant.components.device_tracker.const import SourceType
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .entity import SinoTrackEntity
+from .entity import SinoTrackEntity, add_per_tracker
 from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
@@ -26,11 +26,7 @@ async def async_setup_entry(
     entry: SinoTrackConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    @callback
-    def add(tracker: TrackerState) -> None:
-        async_add_entities([SinoTrackLocation(tracker)], config_subentry_id=tracker.subentry_id)
-
-    entry.runtime_data.hub.register_platform(add)
+    add_per_tracker(entry, async_add_entities, lambda tracker: [SinoTrackLocation(tracker)])
 
 
 class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):

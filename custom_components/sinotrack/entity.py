@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, MANUFACTURER
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from .integration import SinoTrackConfigEntry
+
+
+def add_per_tracker(
+    entry: SinoTrackConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[TrackerState], Iterable[Entity]],
+) -> None:
+    """Add ``build(tracker)`` for every tracker of the entry, now and whenever one is added."""
+
+    @callback
+    def add(tracker: TrackerState) -> None:
+        async_add_entities(list(build(tracker)), config_subentry_id=tracker.subentry_id)
+
+    entry.runtime_data.hub.register_platform(add)
 
 
 class SinoTrackEntity(Entity):

@@ -6,7 +6,7 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import SinoTrackEntity
+from .entity import SinoTrackEntity, add_per_tracker
 from .integration import SinoTrackConfigEntry
 from .protocol.model import Alarm
 from .tracker import AlarmEvent, TrackerState
@@ -21,11 +21,7 @@ async def async_setup_entry(
     entry: SinoTrackConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    @callback
-    def add(tracker: TrackerState) -> None:
-        async_add_entities([SinoTrackAlarm(tracker)], config_subentry_id=tracker.subentry_id)
-
-    entry.runtime_data.hub.register_platform(add)
+    add_per_tracker(entry, async_add_entities, lambda tracker: [SinoTrackAlarm(tracker)])
 
 
 class SinoTrackAlarm(SinoTrackEntity, EventEntity):

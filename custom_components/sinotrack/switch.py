@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .commands import IMMOBILIZER_KINDS
-from .entity import SinoTrackEntity
+from .entity import SinoTrackEntity, add_per_tracker
 from .hub import Hub
 from .integration import SinoTrackConfigEntry
 from .protocol.model import Command, CommandKind
@@ -25,14 +25,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     hub = entry.runtime_data.hub
-
-    @callback
-    def add(tracker: TrackerState) -> None:
-        async_add_entities(
-            [SinoTrackImmobilizer(hub, tracker)], config_subentry_id=tracker.subentry_id
-        )
-
-    hub.register_platform(add)
+    add_per_tracker(entry, async_add_entities, lambda tracker: [SinoTrackImmobilizer(hub, tracker)])
 
 
 class SinoTrackImmobilizer(SinoTrackEntity, SwitchEntity, RestoreEntity):
