@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(SCRIPTS))
 
+import ha_setup  # noqa: E402
 import loadgen  # noqa: E402
 
 # --- Home Assistant in this process --------------------------------------------------------
@@ -69,12 +69,6 @@ def raise_nofile() -> int:
     return loadgen.raise_nofile()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def home_assistant(config_dir: str) -> AsyncIterator[Any]:
     from homeassistant import loader
@@ -89,40 +83,15 @@ async def home_assistant(config_dir: str) -> AsyncIterator[Any]:
 
 
 async def setup_integration(hass: Any, port: int, trackers: int, first: int = 0) -> Any:
-    """A listener entry on ``port`` with trackers ``first`` … ``first + trackers - 1``."""
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
+    """A listener entry on ``port`` (TCP) with trackers ``first`` … ``first + trackers - 1``."""
+    from tests.helpers import listener_entry
 
-    from custom_components.sinotrack.const import (
-        CONF_MAX_CONNECTIONS,
-        CONF_NEW_TRACKERS,
-        CONF_OFFLINE_AFTER,
-        CONF_PORT,
-        CONF_TCP,
-        CONF_TRACKER_ID,
-        CONF_UDP,
-        DOMAIN,
-        SUBENTRY_TYPE_TRACKER,
-    )
-
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"SinoTrack listener (port {port})",
-        unique_id=str(port),
-        data={CONF_PORT: port, CONF_TCP: True, CONF_UDP: False},
-        options={
-            CONF_NEW_TRACKERS: "ignore",
-            CONF_OFFLINE_AFTER: 10,
-            CONF_MAX_CONNECTIONS: trackers + 100,
-        },
-        subentries_data=[
-            {
-                "data": {CONF_TRACKER_ID: loadgen.tracker_id(i)},
-                "subentry_type": SUBENTRY_TYPE_TRACKER,
-                "title": f"Tracker {i}",
-                "unique_id": loadgen.tracker_id(i),
-            }
-            for i in range(first, first + trackers)
-        ],
+    entry = listener_entry(
+        port,
+        udp=False,
+        new_trackers="ignore",
+        max_connections=trackers + 100,
+        trackers=[(loadgen.tracker_id(i), f"Tracker {i}") for i in range(first, first + trackers)],
     )
     entry.add_to_hass(hass)
     if not await hass.config_entries.async_setup(entry.entry_id):
@@ -479,7 +448,7 @@ def gc_collections() -> list[int]:
 async def bench(args: argparse.Namespace) -> int:
     raise_nofile()
     gc.collect()
-    port = free_port()
+    port = ha_setup.free_port()
     with tempfile.TemporaryDirectory(prefix="sinotrack-bench-") as config_dir:
         async with home_assistant(config_dir) as hass:
             t_setup = time.monotonic()
