@@ -148,6 +148,48 @@ def _text_status(text: str) -> StatusInfo | None:
     return info
 
 
+def h02_position(  # noqa: PLR0917 - positional on purpose: the hot path
+    device_id: str,
+    message_type: str,
+    fix_time: datetime | None,
+    valid: bool,
+    latitude: float,
+    longitude: float,
+    speed_kmh: float,
+    course: float,
+    status: int | None,
+    flags: Flags,
+    alarms: frozenset[Alarm],
+    battery: int | None,
+    stored: bool,
+    extras: tuple[str, ...],
+) -> Position:
+    """A Position with the fields H02 carries (no altitude, voltages, odometer, signal)."""
+    return new_position(
+        PROTOCOL,
+        device_id,
+        message_type,
+        fix_time,
+        valid,
+        latitude,
+        longitude,
+        speed_kmh,
+        course,
+        None,
+        status,
+        flags,
+        alarms,
+        battery,
+        None,
+        None,
+        None,
+        None,
+        None,
+        stored,
+        extras,
+    )
+
+
 # --- field helpers ------------------------------------------------------------------------------
 
 
@@ -324,8 +366,7 @@ def fix_block(  # noqa: PLR0917
         status, flags, alarms, k = None, NO_FLAGS, _NO_ALARMS, j
     k += 1
     extras = (tuple(map(str.strip, f[k:])) if spaced else tuple(f[k:])) if k < n else ()
-    return new_position(
-        PROTOCOL,
+    return h02_position(
         dev,
         mtype,
         fix_time,
@@ -334,15 +375,9 @@ def fix_block(  # noqa: PLR0917
         lon,
         speed * KNOTS_TO_KMH,
         course,
-        None,
         status,
         flags,
         alarms,
-        None,
-        None,
-        None,
-        None,
-        None,
         None,
         False,
         extras,
@@ -603,8 +638,7 @@ def _bc(text: str, dev: str, now: datetime) -> tuple[Position, ...]:
             continue
         status, flags, alarms = _status_fields(p[8] if len(p) > 8 else "")
         points.append(
-            new_position(
-                PROTOCOL,
+            h02_position(
                 dev,
                 "BC",
                 _bc_time(p[7], now),
@@ -613,15 +647,9 @@ def _bc(text: str, dev: str, now: datetime) -> tuple[Position, ...]:
                 lon,
                 speed,
                 course,
-                None,
                 status,
                 flags,
                 alarms,
-                None,
-                None,
-                None,
-                None,
-                None,
                 None,
                 True,
                 _strip_all(p[9:]),
@@ -704,8 +732,7 @@ def fix_fast(f: list[str], mtype: str, dev: str, spaced: bool) -> Position | Non
         return None
     status, flags, alarms = info
     extras = (tuple(map(str.strip, f[13:])) if spaced else tuple(f[13:])) if len(f) > 13 else ()
-    return new_position(
-        PROTOCOL,
+    return h02_position(
         dev,
         mtype,
         fix_time,
@@ -714,15 +741,9 @@ def fix_fast(f: list[str], mtype: str, dev: str, spaced: bool) -> Position | Non
         lon,
         speed * KNOTS_TO_KMH,
         course,
-        None,
         status,
         flags,
         alarms,
-        None,
-        None,
-        None,
-        None,
-        None,
         None,
         False,
         extras,
@@ -829,8 +850,7 @@ def _binary_layout(frame: bytes, h: str, o: int) -> Position | None:
     status, flags, alarms = _STATUS_BY_INT.get(
         word := int.from_bytes(frame[25 + o : 29 + o])
     ) or status_info(word)
-    return new_position(
-        PROTOCOL,
+    return h02_position(
         h[2 : 12 + x - (1 if o else 0)],  # long form: 15 digits and a pad nibble
         "binary",
         fix_time,
@@ -839,16 +859,10 @@ def _binary_layout(frame: bytes, h: str, o: int) -> Position | None:
         lon,
         int(tail[9:12]) * KNOTS_TO_KMH,
         float(int(tail[12:15])),
-        None,
         status,
         flags,
         alarms,
         battery_percent(frame[16 + o]),
-        None,
-        None,
-        None,
-        None,
-        None,
         False,
         (frame[29 + o :].hex(),) if len(frame) > 29 + o else (),
     )
