@@ -374,3 +374,24 @@ async def test_services_and_button(
     )
     await answer(rb"\*HQ,4106011660,CR,\d{6}#", f"*HQ,{TID},V4,CR#")
     await asyncio.wait_for(task, 5)
+
+
+async def test_commands_a_tracker_never_answers_are_bounded(hass: HomeAssistant) -> None:
+    from custom_components.sinotrack.commands import MAX_AWAITING_ACK
+
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+    hub: Hub = entry.runtime_data.hub
+    udp = await UdpClient.open(port)
+    udp.send(h02_position(TID))
+    await udp.reply()
+    for _ in range(MAX_AWAITING_ACK + 10):
+        await hass.services.async_call(
+            DOMAIN, "request_position", {"entity_id": switch_id(hass)}, blocking=True
+        )
+        udp.send(h02_position(TID))  # delivers it; the tracker never acknowledges
+        await udp.reply()
+        await udp.reply()
+    assert len(hub.commands.sent[TID]) == MAX_AWAITING_ACK
+    udp.close()
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 ACK_TIMEOUT_S = 30.0
+MAX_AWAITING_ACK = 16  # commands per tracker remembered for matching their acknowledgement
 QUEUE_EXPIRY = timedelta(minutes=10)
 FRESH_REPORT = timedelta(minutes=2)
 DEFAULT_MAX_CUT_SPEED = 20.0  # km/h
@@ -212,7 +213,13 @@ class CommandCenter:
         encoded = session.codec.encode(tracker.tracker_id, pending.command, dt_util.utcnow())
         pending.encoded = encoded
         pending.session = session
-        self.sent.setdefault(tracker.tracker_id, []).append(pending)
+        waiting = self.sent.setdefault(tracker.tracker_id, [])
+        waiting.append(pending)
+        if len(waiting) > MAX_AWAITING_ACK:
+            # A tracker that never answers must not grow this list: forget the oldest command
+            # nobody is waiting on (delivered with a reply; a caller's own wait has a timeout).
+            stale = next((p for p in waiting if p.future is None or p.future.done()), waiting[0])
+            waiting.remove(stale)
         self.logbook(tracker, f"{pending.label} {how}")
         return encoded.data
 
