@@ -4,8 +4,10 @@
 
 Inputs: pure random bytes, valid frames from the reference vectors with random byte edits,
 insertions, deletions and truncations, and splices of several frames; each goes through
-``feed`` (in random chunks, then ``flush``) and ``feed_datagram``. A failure is any exception
-or a buffer above the cap. Prints a summary; exit status 1 if anything failed.
+``feed`` (in random chunks, then ``flush``) and ``feed_datagram``. A failure is any exception,
+a buffer above the cap, or a difference between the codec's fast path and its general path (the
+same input through a second codec with ``fast_path = False``: same messages, replies, errors and
+counters). Prints a summary; exit status 1 if anything failed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import random
 import sys
 import time
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,21 +84,41 @@ def _input(rng: random.Random, corpus: list[bytes]) -> bytes:
     )
 
 
+CLOCK = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def _codecs(rng: random.Random) -> tuple[H02Codec, H02Codec]:
+    eager = rng.random() < 0.5
+    fast, general = (
+        H02Codec(max_buffer=CAP, eager_binary=eager, clock=lambda: CLOCK) for _ in range(2)
+    )
+    general.fast_path = False
+    return fast, general
+
+
 def _run_one(rng: random.Random, data: bytes) -> None:
-    codec = H02Codec(max_buffer=CAP, eager_binary=rng.random() < 0.5)
+    codec, general = _codecs(rng)
     pos = 0
     while pos < len(data):
         step = rng.randint(1, 64)
-        for item in codec.feed(data[pos : pos + step]):
+        chunk = data[pos : pos + step]
+        out = codec.feed(chunk)
+        for item in out:
             if not isinstance(item, Decoded | DecodeError):
                 raise TypeError(f"feed returned {item!r}")
+        if out != general.feed(chunk):
+            raise AssertionError("fast and general paths differ (feed)")
         if codec.buffered > CAP:
             raise AssertionError(f"buffered {codec.buffered} > {CAP}")
         pos += step
-    codec.flush()
+    if codec.flush() != general.flush():
+        raise AssertionError("fast and general paths differ (flush)")
     if codec.buffered:
         raise AssertionError("flush left bytes buffered")
-    codec.feed_datagram(data)
+    if codec.feed_datagram(data) != general.feed_datagram(data):
+        raise AssertionError("fast and general paths differ (datagram)")
+    if codec.stats != general.stats or codec.x_frames != general.x_frames:
+        raise AssertionError("fast and general paths differ (counters)")
 
 
 def main() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime
 
 import pytest
@@ -292,9 +291,9 @@ def test_alarm_bits(bit: int, alarm: Alarm | None) -> None:
 def test_status_cache_is_bounded() -> None:
     for word in range(10_000):
         status_info(word)
-    from custom_components.sinotrack.protocol import h02_decode
+    from custom_components.sinotrack.protocol import h02_values
 
-    assert len(h02_decode._STATUS_BY_INT) <= h02_decode._CACHE_LIMIT
+    assert len(h02_values.STATUS_BY_INT) <= h02_values._CACHE_LIMIT
 
 
 # --- message types ----------------------------------------------------------------------------
@@ -532,13 +531,16 @@ def test_binary_with_impossible_date_is_an_error() -> None:
 
 
 def test_fast_builders_make_genuine_frozen_objects() -> None:
-    values = [getattr(position(_binary()), f.name) for f in fields(Position)]
+    values = [getattr(position(_binary()), name) for name in Position._fields]
     built = new_position(*values)
     assert type(built) is Position
     assert built == Position(*values)
+    assert built == Position(**dict(zip(Position._fields, values, strict=True)))
     assert hash(built) == hash(Position(*values))
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(AttributeError):
         built.latitude = 1.0  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        built.other = 1  # type: ignore[attr-defined]
     decoded = new_decoded(built, b"r", b"x")
     assert type(decoded) is Decoded
     assert decoded == Decoded(built, b"r", b"x")

@@ -2,18 +2,28 @@
 
 Framing, replies and commands live in ``h02.py``; this module only turns the bytes of one
 frame into model objects and raises ``ProtocolError`` for anything it cannot make sense of.
-It is on the hot path of every report, so it avoids regular expressions and builds the frozen
-model objects through their slot descriptors (see ``_make_position_builder``).
+This is the general path, with a reason for every rejection; the usual V1 and binary reports
+take the flat fast paths of ``h02_fast`` first, which hand back to this module whatever they do
+not recognise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from enum import IntFlag
 
 from .fast import new_position
+from .h02_fast import KNOTS_TO_KMH, PROTOCOL, fix_fast
+from .h02_values import (
+    DATES,
+    HEX_DIGITS,
+    NO_ALARMS,
+    STATUS_BY_INT,
+    battery_percent,
+    parse_date,
+    status_info,
+    text_status,
+)
 from .model import (
     NO_FLAGS,
     Alarm,
@@ -27,125 +37,6 @@ from .model import (
     Position,
     ProtocolError,
 )
-
-PROTOCOL = "h02"
-KNOTS_TO_KMH = 1.852
-_MASK32 = 0xFFFFFFFF
-_NO_ALARMS: frozenset[Alarm] = frozenset()
-
-
-class H02Status(IntFlag):
-    """The 32 bits of the H02 status word (h02.md §4.1), named by the condition they report.
-
-    The word is active-low: a condition is active when its bit is 0. The vendor table marks
-    bit 17 active-high, but then every idle word (FFFFFFFF) would report it, so it is treated
-    like the others. Use ``active_conditions`` rather than testing bits by hand.
-    """
-
-    THEFT_ALARM = 1 << 0  # armed and vibration/motion
-    ROBBERY_ALARM = 1 << 1  # panic / SOS button
-    OVERSPEED_ALARM = 1 << 2
-    ILLEGAL_IGNITION_ALARM = 1 << 3
-    GEOFENCE_ENTER_ALARM = 1 << 4
-    GPS_ANTENNA_OPEN_ALARM = 1 << 5
-    GPS_ANTENNA_SHORT_ALARM = 1 << 6
-    GEOFENCE_EXIT_ALARM = 1 << 7
-    DOOR_OPEN = 1 << 8
-    ARMED = 1 << 9
-    ACC_OFF = 1 << 10  # bit set = ignition on
-    RESERVED_11 = 1 << 11
-    RESERVED_12 = 1 << 12
-    ENGINE = 1 << 13
-    CUSTOM_ALARM = 1 << 14
-    OVERSPEED_STATE = 1 << 15
-    GPS_RECEIVER_FAULT = 1 << 16
-    ANALOG_OVER_LIMIT = 1 << 17
-    SOS_STATE = 1 << 18
-    BACKUP_BATTERY = 1 << 19  # external power cut, running on the internal battery
-    BATTERY_REMOVED = 1 << 20
-    GPS_ANTENNA_OPEN = 1 << 21
-    GPS_ANTENNA_SHORT = 1 << 22
-    SENSOR2_LOW = 1 << 23
-    TEMPERATURE_ALARM = 1 << 24
-    WRONG_PASSWORD_ALARM = 1 << 25
-    GPRS_BLOCKED = 1 << 26  # SinoTrack units clear it routinely: informational only
-    ENGINE_CUT = 1 << 27  # immobiliser engaged (S20)
-    BATTERY_REMOVAL_STATE = 1 << 28
-    SENSOR1_HIGH = 1 << 29
-    SENSOR2_HIGH = 1 << 30
-    SENSOR1_LOW = 1 << 31
-
-
-def active_conditions(status: int) -> H02Status:
-    """The conditions a raw status word reports as active (undoing the negative logic)."""
-    return H02Status(~status & _MASK32)
-
-
-# Alarm mapping (bit -> alarm when the condition is active). Left out on purpose: bit 14
-# (custom) and bit 15 (overspeed *state*), which real units clear while parked (FFFFBBFF,
-# FFFF7BFF at 0 kn in the vectors), bit 24 (temperature, FEFFFFFF on a plain fix), bit 26
-# (SinoTrack sets it routinely), bits 13/23/29-31 (inputs, not alarms) and bits 9/10/27
-# (states exposed as flags).
-_ALARM_BITS: tuple[tuple[H02Status, Alarm], ...] = (
-    (H02Status.THEFT_ALARM, Alarm.VIBRATION),
-    (H02Status.ROBBERY_ALARM, Alarm.SOS),
-    (H02Status.SOS_STATE, Alarm.SOS),
-    (H02Status.OVERSPEED_ALARM, Alarm.OVERSPEED),
-    (H02Status.ILLEGAL_IGNITION_ALARM, Alarm.ILLEGAL_IGNITION),
-    (H02Status.GEOFENCE_ENTER_ALARM, Alarm.GEOFENCE),
-    (H02Status.GEOFENCE_EXIT_ALARM, Alarm.GEOFENCE),
-    (H02Status.GPS_ANTENNA_OPEN_ALARM, Alarm.GPS_ANTENNA),
-    (H02Status.GPS_ANTENNA_SHORT_ALARM, Alarm.GPS_ANTENNA),
-    (H02Status.GPS_ANTENNA_OPEN, Alarm.GPS_ANTENNA),
-    (H02Status.GPS_ANTENNA_SHORT, Alarm.GPS_ANTENNA),
-    (H02Status.DOOR_OPEN, Alarm.DOOR),
-    (H02Status.BACKUP_BATTERY, Alarm.POWER_CUT),
-    (H02Status.BATTERY_REMOVED, Alarm.TAMPER),
-    (H02Status.BATTERY_REMOVAL_STATE, Alarm.TAMPER),
-    (H02Status.WRONG_PASSWORD_ALARM, Alarm.TAMPER),
-    (H02Status.GPS_RECEIVER_FAULT, Alarm.FAULT),
-)
-
-StatusInfo = tuple[int, Flags, frozenset[Alarm]]
-_STATUS_BY_INT: dict[int, StatusInfo] = {}
-_STATUS_BY_TEXT: dict[str, StatusInfo | None] = {}
-_CACHE_LIMIT = 4096  # trackers repeat a handful of words; the bound only matters under fuzzing
-
-
-def status_info(status: int) -> StatusInfo:
-    """``(status, Flags, alarms)`` for a raw status word (cached: words repeat constantly)."""
-    info = _STATUS_BY_INT.get(status)
-    if info is None:
-        active = int(active_conditions(status))
-        flags = Flags(
-            ignition=not (active & H02Status.ACC_OFF),
-            external_power_cut=bool(active & H02Status.BACKUP_BATTERY),
-            immobilizer_engaged=bool(active & H02Status.ENGINE_CUT),
-            door_open=bool(active & H02Status.DOOR_OPEN),
-            armed=bool(active & H02Status.ARMED),
-        )
-        alarms = frozenset(alarm for bit, alarm in _ALARM_BITS if active & bit)
-        info = (status, flags, alarms or _NO_ALARMS)
-        if len(_STATUS_BY_INT) >= _CACHE_LIMIT:
-            _STATUS_BY_INT.clear()
-        _STATUS_BY_INT[status] = info
-    return info
-
-
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def _text_status(text: str) -> StatusInfo | None:
-    """Status info for an 8-hex-digit field, None if the field is not a status word."""
-    try:
-        return _STATUS_BY_TEXT[text]
-    except KeyError:
-        pass
-    info = status_info(int(text, 16)) if len(text) == 8 and _HEX.issuperset(text) else None
-    if len(_STATUS_BY_TEXT) >= _CACHE_LIMIT:
-        _STATUS_BY_TEXT.clear()
-    _STATUS_BY_TEXT[text] = info
-    return info
 
 
 def h02_position(  # noqa: PLR0917 - positional on purpose: the hot path
@@ -273,29 +164,6 @@ def _strip_all(items: list[str]) -> tuple[str, ...]:
 # --- text messages ------------------------------------------------------------------------------
 
 
-_DATES: dict[str, tuple[int, int, int] | None] = {}
-
-
-def _date(text: str) -> tuple[int, int, int] | None:
-    """``DDMMYY`` -> (year, month, day), None if it is not a date (cached: dates repeat)."""
-    try:
-        return _DATES[text]
-    except KeyError:
-        pass
-    result = None
-    if len(text) == 6 and text.isdigit():
-        day, month, year = int(text[0:2]), int(text[2:4]), 2000 + int(text[4:6])
-        try:
-            datetime(year, month, day)
-            result = (year, month, day)
-        except ValueError:
-            result = None
-    if len(_DATES) >= _CACHE_LIMIT:
-        _DATES.clear()
-    _DATES[text] = result
-    return result
-
-
 def fix_block(  # noqa: PLR0917
     f: list[str],
     i: int,
@@ -342,7 +210,7 @@ def fix_block(  # noqa: PLR0917
     if 0 < len(date_text) <= 3 and date_text.isdigit() and j + 1 < n and _is6(f[j + 1]):
         j += 1  # an optional small integer ("battery" slot) before the date
         date_text = f[j]
-    ymd = _DATES.get(date_text) or _date(date_text)
+    ymd = DATES.get(date_text) or parse_date(date_text)
     fix_time = None
     if ymd is not None:
         if len(time_text) == 6 and time_text.isdigit():
@@ -356,14 +224,14 @@ def fix_block(  # noqa: PLR0917
             fix_time = _time_date(time_text, date_text)
 
     k = j + 4 if mtype == "V19" else j + 1  # V19: phone, IP/short id, ICCID before the status
-    info = _text_status(f[k]) if k < n else None
+    info = text_status(f[k]) if k < n else None
     if info is None and k != j + 1 and j + 1 < n:
         k = j + 1
-        info = _text_status(f[k])
+        info = text_status(f[k])
     if info is not None:
         status, flags, alarms = info
     else:
-        status, flags, alarms, k = None, NO_FLAGS, _NO_ALARMS, j
+        status, flags, alarms, k = None, NO_FLAGS, NO_ALARMS, j
     k += 1
     extras = (tuple(map(str.strip, f[k:])) if spaced else tuple(f[k:])) if k < n else ()
     return h02_position(
@@ -400,7 +268,7 @@ def _result(params: tuple[str, ...]) -> tuple[str | None, bool | None]:
     word = first.upper()
     if word in _RESULT_WORDS:
         return first, _RESULT_WORDS[word]
-    if len(first) == 2 and _HEX.issuperset(first):
+    if len(first) == 2 and HEX_DIGITS.issuperset(first):
         code = int(first, 16)
         if code >= 0x80:
             return first, True
@@ -439,8 +307,8 @@ def _cell(lac: str, cid: str, rssi: str, base: int = 10) -> Cell | None:
 
 
 def _status_fields(text: str) -> tuple[int | None, Flags, frozenset[Alarm]]:
-    info = _text_status(text)
-    return info if info is not None else (None, NO_FLAGS, _NO_ALARMS)
+    info = text_status(text)
+    return info if info is not None else (None, NO_FLAGS, NO_ALARMS)
 
 
 def _nbr(f: list[str], dev: str) -> CellReport:
@@ -518,9 +386,9 @@ def _bs(f: list[str], dev: str) -> CellReport:
     if len(f) < 6:
         raise ProtocolError("BS: too few fields")
     k = len(f) - 1
-    while k > 6 and _text_status(f[k]) is None:
+    while k > 6 and text_status(f[k]) is None:
         k -= 1
-    status, flags, alarms = _status_fields(f[k]) if k > 6 else (None, NO_FLAGS, _NO_ALARMS)
+    status, flags, alarms = _status_fields(f[k]) if k > 6 else (None, NO_FLAGS, NO_ALARMS)
     end = k - 1 if k > 6 else len(f)
     cells = tuple(
         c for j in range(6, end - 2, 3) if (c := _cell(f[j], f[j + 1], f[j + 2], 16)) and c.cid
@@ -585,7 +453,7 @@ def _alrm(f: list[str], dev: str) -> Position | Heartbeat:
     if len(f) < 4:
         raise ProtocolError("ALRM without a type")
     alarm = _ALRM_TYPES.get(f[3].strip())
-    extra = frozenset((alarm,)) if alarm else _NO_ALARMS
+    extra = frozenset((alarm,)) if alarm else NO_ALARMS
     try:
         pos = fix_block(f, 4, "ALRM", dev)
     except ProtocolError:
@@ -601,7 +469,7 @@ def _alrm(f: list[str], dev: str) -> Position | Heartbeat:
             flags=flags,
             alarms=alarms | extra,
         )
-    return replace(pos, alarms=pos.alarms | extra)
+    return pos._replace(alarms=pos.alarms | extra)
 
 
 def _bc_time(text: str, now: datetime) -> datetime | None:
@@ -677,79 +545,6 @@ def _vp1(f: list[str], dev: str) -> Position | CellReport:
     return fix_block(f, 3, "VP1", dev, has_time=False, b_valid=True)
 
 
-_NUMERIC = "0123456789."
-
-
-def fix_fast(f: list[str], mtype: str, dev: str, spaced: bool) -> Position | None:
-    """The standard V1 layout (``HHMMSS,A,DDMM.MMMM,N,DDDMM.MMMM,E,speed,course,DDMMYY,status``)
-    with as few steps as possible; None for anything else, which ``fix_block`` then handles (and
-    rejects with a reason). Runs for nearly every report, so it is written for speed."""
-    try:
-        time_text, flag, lat_text, ns, lon_text, ew, speed_text, course_text, date_text, st = f[
-            3:13
-        ]
-        ymd = _DATES[date_text]
-        info = _STATUS_BY_TEXT[st]
-        if (
-            ymd is None
-            or info is None
-            or "." not in lat_text
-            or "." not in lon_text
-            or lat_text.strip(_NUMERIC)
-            or lon_text.strip(_NUMERIC)
-            or len(time_text) != 6
-            or not time_text.isdigit()
-        ):
-            return None
-        raw = float(lat_text)
-        deg = raw // 100.0
-        minutes = raw - deg * 100.0
-        lat = deg + minutes / 60.0
-        if minutes >= 60.0 or lat > 90.0:
-            return None
-        raw = float(lon_text)
-        deg = raw // 100.0
-        minutes = raw - deg * 100.0
-        lon = deg + minutes / 60.0
-        if minutes >= 60.0 or lon > 180.0:
-            return None
-        if ns != "N":
-            if ns != "S":
-                return None
-            lat = -lat
-        if ew != "E":
-            if ew != "W":
-                return None
-            lon = -lon
-        speed = float(speed_text)
-        course = float(course_text)
-        if not (0.0 <= speed <= 2000.0 and 0.0 <= course <= 360.0):
-            return None
-        hour, rest = divmod(int(time_text), 10000)
-        minute, second = divmod(rest, 100)
-        fix_time = datetime(ymd[0], ymd[1], ymd[2], hour, minute, second, 0, UTC)
-    except (ValueError, KeyError):
-        return None
-    status, flags, alarms = info
-    extras = (tuple(map(str.strip, f[13:])) if spaced else tuple(f[13:])) if len(f) > 13 else ()
-    return h02_position(
-        dev,
-        mtype,
-        fix_time,
-        flag == "A" or flag.isdigit(),
-        lat,
-        lon,
-        speed * KNOTS_TO_KMH,
-        course,
-        status,
-        flags,
-        alarms,
-        None,
-        False,
-        extras,
-    )
-
-
 TextResult = Message | tuple[Position, ...]
 
 
@@ -768,10 +563,9 @@ def decode_fields(f: list[str], body: str, now: Callable[[], datetime]) -> TextR
         handler = _HANDLERS.get(mtype)
         if handler is None:
             if mtype[:1] == "V" and mtype[1:].isalnum():
-                spaced = " " in body
-                if mtype != "V19" and (pos := fix_fast(f, mtype, f[1], spaced)):
+                if mtype != "V19" and (pos := fix_fast(f, mtype, body)):
                     return pos
-                return fix_block(f, 3, mtype, f[1], spaced)
+                return fix_block(f, 3, mtype, f[1], " " in body)
             if mtype == "SMS":
                 return _sms(body, f[1])
             if mtype == "BC":
@@ -784,8 +578,7 @@ def decode_text(body: str, now: Callable[[], datetime]) -> TextResult:
     """Decode the inside of one text frame (between ``*`` and ``#``) into a message."""
     f = body.split(",")
     if len(f) > 2 and f[2] == "V1":  # nearly every report
-        spaced = " " in body
-        return fix_fast(f, "V1", f[1], spaced) or fix_block(f, 3, "V1", f[1], spaced)
+        return fix_fast(f, "V1", body) or fix_block(f, 3, "V1", f[1], " " in body)
     return decode_fields(f, body, now)
 
 
@@ -807,19 +600,6 @@ _HANDLERS: dict[str, Callable[[list[str], str], Message]] = {
 # --- binary frames ----------------------------------------------------------------------------
 
 
-def battery_percent(value: int) -> int | None:
-    """The binary battery byte (§5.3): 1-6 scale, a percentage, or 0xF1-0xF6."""
-    if 1 <= value <= 3:
-        return (value - 1) * 10
-    if 4 <= value <= 6:
-        return (value - 1) * 20
-    if 7 <= value <= 100:
-        return value
-    if 0xF1 <= value <= 0xF6:
-        return value - 0xF0
-    return None
-
-
 def _binary_layout(frame: bytes, h: str, o: int) -> Position | None:
     """Decode with the ID ``o`` bytes longer than 5 (0 or 3); None if the fields do not fit."""
     x = 2 * o
@@ -827,7 +607,7 @@ def _binary_layout(frame: bytes, h: str, o: int) -> Position | None:
     tail = h[34 + x : 43 + x] + h[44 + x : 50 + x]  # longitude, speed, course
     if len(frame) < 29 + o or not head.isdigit() or not tail.isdigit():
         return None
-    ymd = _DATES.get(head[6:12]) or _date(head[6:12])
+    ymd = DATES.get(head[6:12]) or parse_date(head[6:12])
     if ymd is None:
         return None
     hour, rest = divmod(int(head[0:6]), 10000)
@@ -847,7 +627,7 @@ def _binary_layout(frame: bytes, h: str, o: int) -> Position | None:
         lat = -lat
     if not flags_nibble & 0x8:
         lon = -lon
-    status, flags, alarms = _STATUS_BY_INT.get(
+    status, flags, alarms = STATUS_BY_INT.get(
         word := int.from_bytes(frame[25 + o : 29 + o])
     ) or status_info(word)
     return h02_position(

@@ -1,8 +1,14 @@
 """Typed, protocol-neutral messages produced by the codecs.
 
-Everything here is a value: frozen, slotted dataclasses. Times are timezone-aware UTC
-``datetime`` objects, speeds are km/h (codecs convert once, at the edge), coordinates are
-decimal degrees (south and west negative).
+Everything here is a value. ``Position`` and ``Decoded``, built for every report, are typed
+``NamedTuple``s (CPython builds them about three times faster than frozen dataclasses); the rest
+are frozen, slotted dataclasses. Both kinds read, compare, hash and refuse assignment the same
+way, and take the same keyword arguments and defaults; but a NamedTuple also equals a plain
+tuple of the same values and is no dataclass (``_replace`` and ``_fields`` instead of
+``dataclasses.replace`` and ``fields``).
+
+Times are timezone-aware UTC ``datetime`` objects, speeds are km/h (codecs convert once, at the
+edge), coordinates are decimal degrees (south and west negative).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ProtocolError(ValueError):
@@ -49,8 +56,7 @@ class Flags:
 NO_FLAGS = Flags()
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """A location report (H02 V1/V2/V5/V6/V8/V19/VI1/VP1/binary, JT/T 808 0x0200 …)."""
 
     protocol: str
@@ -151,8 +157,7 @@ class DeviceInfo:
 Message = Position | Heartbeat | CellReport | CommandAck | DeviceInfo
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
+class Decoded(NamedTuple):
     """One message out of a codec, with the exact bytes the device expects back (if any)."""
 
     message: Message
