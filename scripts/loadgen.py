@@ -8,8 +8,14 @@ Modes:
 
 - ``flood``: closed loop, as fast as the listener absorbs. Each connection keeps ``--window``
   reports in flight; every reply (``*HQ,<id>,V4,V1,…#``, one per report) lets it send the next.
-  Every report moves the tracker (the report's sequence number is encoded in the latitude's
-  minutes) and changes its speed, so every entity that should update does.
+
+What a report changes (``--changes``): every report moves the tracker (the report's sequence
+number is encoded in the latitude's minutes). With ``all`` it also changes every
+other value a V1 report carries, so every entity a report can reach updates: stop and go (speed
+0 / 18.5 km/h, so ``moving`` flips), course, and a status word alternating ignition, external
+power (a power-cut alarm on every other report) and the immobilizer flag. With ``position``
+only the speed changes besides the position (18.5 / 20.4 km/h; the default): the lightest
+report that still updates the map and a sensor.
 - ``paced``: each connection sends one report right after connecting, then one every
   ``--interval`` seconds, the connections spread evenly over the interval (a real fleet).
 
@@ -81,10 +87,27 @@ class Clock:
             self.dmy = when.strftime("%d%m%y")
 
 
-class Conn:
-    __slots__ = ("acked", "index", "lon", "next_due", "out", "sent_times", "seq", "sock", "tid")
+# Status words (active-low): all clear, ignition off / ignition on, external power cut
+# (bit 19) and immobilizer engaged (bit 27).
+STATUS_PARKED = "FFFFFBFF"
+STATUS_CUT = f"{0xFFFFFFFF & ~(1 << 19) & ~(1 << 27):08X}"
 
-    def __init__(self, index: int, sock: socket.socket) -> None:
+
+class Conn:
+    __slots__ = (
+        "acked",
+        "changes",
+        "index",
+        "lon",
+        "next_due",
+        "out",
+        "sent_times",
+        "seq",
+        "sock",
+        "tid",
+    )
+
+    def __init__(self, index: int, sock: socket.socket, changes: str = "position") -> None:
         self.index = index
         self.tid = tracker_id(index)
         self.sock = sock
@@ -93,21 +116,31 @@ class Conn:
         self.sent_times: list[float] = []
         self.out = b""  # bytes the kernel did not take yet
         self.next_due = 0.0
+        self.changes = changes
         # a different longitude per tracker: 004°MM.MMMM' E
         self.lon = f"004{(index % 60):02d}.{(index * 37) % 10000:04d}"
 
     def report(self, clock: Clock) -> bytes:
         seq = self.seq % SEQ_MODULO
-        speed = 10 + (self.seq & 1)  # knots: 18.5 / 20.4 km/h, always "moving"
+        odd = self.seq & 1
         self.seq += 1
+        if self.changes == "all":
+            speed, course = 10 * odd, (seq * 7) % 360  # knots: 0 / 18.5 km/h
+            status = STATUS_CUT if odd else STATUS_PARKED
+        else:
+            speed, course, status = 10 + odd, 0, STATUS_PARKED  # 18.5 / 20.4 km/h
         return (
             f"*HQ,{self.tid},V1,{clock.hms},A,{LAT_DEG:02d}{seq // 10000:02d}.{seq % 10000:04d},N,"
-            f"{self.lon},E,{speed:06.2f},000,{clock.dmy},FFFFFBFF#"
+            f"{self.lon},E,{speed:06.2f},{course:03d},{clock.dmy},{status}#"
         ).encode()
 
 
 def connect_all(
-    ports: list[int], per_port: int, count: int, sel: selectors.BaseSelector
+    ports: list[int],
+    per_port: int,
+    count: int,
+    sel: selectors.BaseSelector,
+    changes: str = "position",
 ) -> list[Conn]:
     """Connection ``i`` goes to ``ports[i // per_port]`` (one listener entry per port)."""
     conns = []
@@ -127,7 +160,7 @@ def connect_all(
             raise SystemExit(f"loadgen: cannot connect connection {index}")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
-        conn = Conn(index, sock)
+        conn = Conn(index, sock, changes)
         sel.register(sock, selectors.EVENT_READ, conn)
         conns.append(conn)
     return conns
@@ -148,7 +181,9 @@ def run(args: argparse.Namespace) -> int:
     raise_nofile()
     sel = selectors.DefaultSelector()
     ports = [int(p) for p in str(args.port).split(",")]
-    conns = connect_all(ports, args.per_port or args.connections, args.connections, sel)
+    conns = connect_all(
+        ports, args.per_port or args.connections, args.connections, sel, args.changes
+    )
     clock = Clock()
     clock.update()
     stdin = sys.stdin.buffer
@@ -256,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("flood", "paced"), default="flood")
     parser.add_argument("--window", type=int, default=4, help="flood: reports in flight")
     parser.add_argument("--interval", type=float, default=30.0, help="paced: seconds")
+    parser.add_argument(
+        "--changes",
+        choices=("position", "all"),
+        default="position",
+        help="what each report changes besides the position (see the module docstring)",
+    )
     parser.add_argument("--out", help="where to write the per-report send times (JSON)")
     args = parser.parse_args(argv)
     try:

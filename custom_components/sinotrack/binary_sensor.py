@@ -27,12 +27,14 @@ class SinoTrackBinarySensorDescription(BinarySensorEntityDescription):
     """A tracker flag shown as a binary sensor."""
 
     value_fn: Callable[[TrackerState], bool | None]
+    watches: tuple[str, ...]  # the tracker fields value_fn reads
     restore: bool = True  # connectivity is not restored: it is what we see now
 
 
 BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     SinoTrackBinarySensorDescription(
         key="connectivity",
+        watches=("online",),
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda t: t.online,
@@ -40,19 +42,23 @@ BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     ),
     SinoTrackBinarySensorDescription(
         key="ignition",
+        watches=("ignition",),
         value_fn=lambda t: t.ignition,
     ),
     SinoTrackBinarySensorDescription(
         key="external_power",
+        watches=("external_power",),
         device_class=BinarySensorDeviceClass.PLUG,
         value_fn=lambda t: t.external_power,
     ),
     SinoTrackBinarySensorDescription(
         key="immobilized",
+        watches=("immobilized",),
         value_fn=lambda t: t.immobilized,
     ),
     SinoTrackBinarySensorDescription(
         key="moving",
+        watches=("speed_kmh",),
         device_class=BinarySensorDeviceClass.MOVING,
         value_fn=lambda t: t.moving,
     ),
@@ -81,6 +87,7 @@ class SinoTrackBinarySensor(SinoTrackEntity, BinarySensorEntity, RestoreEntity):
     ) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
+        self.watches = description.watches
         self._value_fn = description.value_fn
         self._restored: bool | None = None
 

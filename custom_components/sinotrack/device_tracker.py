@@ -36,6 +36,8 @@ class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
     # The tracker base class files it under diagnostics; on the device page it belongs on top.
     _attr_entity_category = None  # type: ignore[assignment]
 
+    watches = ("latitude", "longitude")
+
     def __init__(self, tracker: TrackerState) -> None:
         super().__init__(tracker, "location")
 

@@ -32,10 +32,12 @@ def add_per_tracker(
 
 
 class SinoTrackEntity(Entity):
-    """Subscribes to its tracker's updates; subclasses say what they show in ``_shown``."""
+    """Subscribes to its tracker's updates; subclasses say what they show in ``_shown`` and
+    which tracker fields (``tracker.WATCHABLE``) that depends on in ``watches``."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    watches: tuple[str, ...] = ()  # none: the entity does not follow the tracker's state
 
     def __init__(self, tracker: TrackerState, key: str) -> None:
         self.tracker = tracker
@@ -57,9 +59,8 @@ class SinoTrackEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        listeners = self.tracker.listeners
-        listeners.append(self._tracker_updated)
-        self.async_on_remove(lambda: listeners.remove(self._tracker_updated))
+        if self.watches:
+            self.async_on_remove(self.tracker.watch(self.watches, self._tracker_updated))
         self._last_shown = self._shown()
 
     @callback

@@ -177,6 +177,7 @@ class Hub:
         session: Session | None,
     ) -> None:
         message = decoded.message
+        before = tracker.snapshot()
         outcome = tracker.apply(message, received, received_mono)
         if isinstance(message, CommandAck) and session is not None:
             self.commands.on_ack(tracker, message, session)
@@ -188,7 +189,7 @@ class Hub:
             if tracker.went_offline:
                 tracker.went_offline = False
                 _LOGGER.info("Tracker %s is back online", tracker.name)
-        tracker.notify(outcome)
+        tracker.notify(outcome, before)
 
     def _account(self, tracker: TrackerState, outcome: Outcome) -> None:
         if outcome.untrusted_time:
@@ -325,7 +326,7 @@ class Hub:
                     tracker.name,
                     self.offline_after,
                 )
-                tracker.notify(Outcome(changed=True))
+                tracker.notify_listeners()
 
     def _offset_issue(self, tracker: TrackerState) -> None:
         issue_id = f"local_time_{tracker.tracker_id}"

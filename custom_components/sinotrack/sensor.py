@@ -40,12 +40,14 @@ class SinoTrackSensorDescription(SensorEntityDescription):
     """A tracker value shown as a sensor."""
 
     value_fn: Callable[[TrackerState], StateType | datetime]
+    watches: tuple[str, ...]  # the tracker fields value_fn reads
     only_when_reported: bool = False  # created once the tracker reports it (not every model does)
 
 
 SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     SinoTrackSensorDescription(
         key="battery",
+        watches=("battery_percent",),
         device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
@@ -53,6 +55,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="speed",
+        watches=("speed_kmh",),
         device_class=SensorDeviceClass.SPEED,
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
@@ -61,6 +64,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="course",
+        watches=("course",),
         native_unit_of_measurement=DEGREE,
         entity_registry_enabled_default=False,
         suggested_display_precision=0,
@@ -68,6 +72,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="signal",
+        watches=("signal",),
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -75,6 +80,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="satellites",
+        watches=("satellites",),
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -82,6 +88,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="last_seen",
+        watches=("last_seen",),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         # Home Assistant shows a timestamp to the second: a report within the same second
@@ -90,6 +97,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="odometer",
+        watches=("odometer_km",),
         device_class=SensorDeviceClass.DISTANCE,
         native_unit_of_measurement=UnitOfLength.KILOMETERS,
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -99,6 +107,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="voltage",
+        watches=("voltage",),
         device_class=SensorDeviceClass.VOLTAGE,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -147,7 +156,7 @@ async def async_setup_entry(
                     config_subentry_id=tracker.subentry_id,
                 )
 
-        tracker.listeners.append(first_report)
+        tracker.watch(("odometer_km", "voltage"), first_report)
 
     entry.runtime_data.hub.register_platform(add)
 
@@ -160,6 +169,7 @@ class SinoTrackSensor(SinoTrackEntity, RestoreSensor):
     def __init__(self, tracker: TrackerState, description: SinoTrackSensorDescription) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
+        self.watches = description.watches
         self._value_fn = description.value_fn
         self._restored: StateType | date | datetime | Decimal = None
 

@@ -31,6 +31,8 @@ async def async_setup_entry(
 class SinoTrackImmobilizer(SinoTrackEntity, SwitchEntity, RestoreEntity):
     """Turning it on asks the tracker to cut the engine; it turns on once the tracker confirms."""
 
+    watches = ("immobilized",)  # pending commands change it through full refreshes
+
     def __init__(self, hub: Hub, tracker: TrackerState) -> None:
         super().__init__(tracker, "immobilizer")
         self.hub = hub

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from operator import attrgetter
+from typing import Any, Final
 
 from .fix_clock import FixClock
 from .protocol.model import (
@@ -20,6 +21,31 @@ from .protocol.model import (
 )
 
 MOVING_SPEED_KMH = 5.0  # below this a parked tracker's GPS drift is not movement
+
+Listener = Callable[[], None]
+
+# What entities show. A message wakes only the entities watching a field it changed: a typical
+# report moves the tracker and changes its speed, and the other entities are not even asked.
+WATCHABLE: Final = (
+    "latitude",
+    "longitude",
+    "fix_time",
+    "altitude_m",
+    "speed_kmh",
+    "course",
+    "battery_percent",
+    "voltage",
+    "odometer_km",
+    "signal",
+    "satellites",
+    "last_seen",
+    "online",
+    "ignition",
+    "external_power",
+    "immobilized",
+)
+_FIELD_INDEX: Final = {name: index for index, name in enumerate(WATCHABLE)}
+_snapshot = attrgetter(*WATCHABLE)
 
 
 @dataclass(slots=True)
@@ -75,7 +101,10 @@ class TrackerState:
     model: str | None = None
     firmware: str | None = None
     clock: FixClock = field(default_factory=FixClock)
-    listeners: list[Callable[[], None]] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)  # everyone, for a full refresh
+    watchers: list[list[Listener]] = field(  # per field of WATCHABLE, in its order
+        default_factory=lambda: [[] for _ in WATCHABLE]
+    )
     alarm_listeners: list[Callable[[AlarmEvent], None]] = field(default_factory=list)
 
     @property
@@ -191,13 +220,39 @@ class TrackerState:
                 data["speed"] = pos.speed_kmh
             outcome.alarms = (*outcome.alarms, AlarmEvent(alarm, data))
 
+    def watch(self, fields: Iterable[str], listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` when a message changes one of ``fields`` (names of WATCHABLE),
+        and on every full refresh. Returns the function that unsubscribes it."""
+        lists = [self.listeners] + [self.watchers[_FIELD_INDEX[name]] for name in fields]
+        for listeners in lists:
+            listeners.append(listener)
+
+        def unwatch() -> None:
+            for listeners in lists:
+                listeners.remove(listener)
+
+        return unwatch
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """The watched fields now: what ``notify`` compares against after a message."""
+        return _snapshot(self)  # type: ignore[no-any-return, unused-ignore]
+
     def notify_listeners(self) -> None:
+        """A full refresh: every entity looks again (offline, pending commands …)."""
         for listener in self.listeners:
             listener()
 
-    def notify(self, outcome: Outcome) -> None:
-        """Tell the entities; alarms after the state so automations see the new state."""
-        self.notify_listeners()
+    def notify(self, outcome: Outcome, before: tuple[Any, ...]) -> None:
+        """Wake the entities watching a field that changed since ``before``; then fire the
+        alarms, after the state, so automations see the new state."""
+        after = _snapshot(self)
+        if after != before:
+            due: dict[Listener, None] = {}  # ordered, and once per entity
+            for watchers, old, new in zip(self.watchers, before, after, strict=True):
+                if old != new and watchers:
+                    due.update(dict.fromkeys(watchers))
+            for listener in due:
+                listener()
         for event in outcome.alarms:
             for alarm_listener in self.alarm_listeners:
                 alarm_listener(event)
