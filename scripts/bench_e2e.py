@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import json
 import logging
@@ -359,9 +360,121 @@ def anchor_entities(
     return location, flat, sensors
 
 
+class AnchorWriter:
+    """One report's state changes, precomputed, written into the anchor's plain entities.
+
+    Location and speed change on every report; the other writes (last seen, ignition …) are
+    spread over the reports as in phase 1. Every write changes the state: a write that changes
+    nothing costs less and fires no event, so it would not be "the same change".
+    """
+
+    def __init__(self, location: list[Any], sensors: list[list[Any]], per_report: float) -> None:
+        self.location = location
+        self.sensors = sensors
+        self.extra_per_report = per_report - 2
+        self.budget = 0.0
+        self.done = 0
+        self.latitudes = [loadgen.latitude_of(seq) for seq in range(4096)]
+        self.speeds = [18.5, 20.4]
+        base = datetime.now(UTC)
+        self.stamps = [base + timedelta(seconds=i) for i in range(4096)]  # shown to the second
+
+    def write(self, index: int, n: int) -> None:
+        """Report ``n`` of tracker ``index``."""
+        loc = self.location[index]
+        loc._attr_latitude = self.latitudes[n & 4095]
+        loc.async_write_ha_state()
+        row = self.sensors[index]
+        speed = row[0]
+        speed._attr_native_value = self.speeds[n & 1]
+        speed.async_write_ha_state()
+        self.budget += self.extra_per_report
+        if self.budget >= 1.0:
+            seen = row[1]
+            seen._attr_native_value = self.stamps[self.done & 4095]
+            seen.async_write_ha_state()
+            self.budget -= 1.0
+            k = 2
+            while self.budget >= 1.0 and k < len(row):
+                row[k]._attr_native_value = float(n)
+                row[k].async_write_ha_state()
+                self.budget -= 1.0
+                k += 1
+        self.done += 1
+
+
+@dataclasses.dataclass
+class FloorLoad:
+    """The flood of phase 1, for phase 3: load generator options (no port), seconds, warm-up."""
+
+    loadgen_args: list[str]
+    seconds: float
+    warmup: float
+
+
+async def run_floor(writer: AnchorWriter, load: FloorLoad) -> dict[str, float]:
+    """Phase 3 (``--floor``): the least any integration could cost for the same flood.
+
+    A bare asyncio server that, for each report, writes the anchor's precomputed state changes
+    and sends the reply: sockets and state writes, no decoding, no hub, no entity logic. The
+    same load generator, the same seconds.
+    """
+    loop = asyncio.get_running_loop()
+    counts: dict[int, int] = {}
+    buffer = memoryview(bytearray(8192))
+    reply_tail = b",V4,V1," + datetime.now(UTC).strftime("%Y%m%d%H%M%S").encode() + b"#"
+
+    class Floor(asyncio.BufferedProtocol):
+        transport: Any = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+
+        def get_buffer(self, sizehint: int) -> memoryview:
+            return buffer
+
+        def buffer_updated(self, nbytes: int) -> None:
+            replies = []
+            for frame in bytes(buffer[:nbytes]).split(b"#")[:-1]:  # whole reports, one per write
+                tid = frame[4:14]
+                index = int(tid[1:])
+                n = counts.get(index, 0)
+                counts[index] = n + 1
+                writer.write(index, n)
+                replies.append(b"*HQ," + tid + reply_tail)
+            self.transport.write(b"".join(replies))
+
+    port = ha_setup.free_port()
+    server = await loop.create_server(Floor, "127.0.0.1", port)
+    gen = LoadGen(["--port", str(port), *load.loadgen_args])
+    try:
+        await gen.start(ready_timeout=60)
+        await asyncio.sleep(load.warmup)
+        gc.collect()
+        done0, cpu0, wall0 = writer.done, time.thread_time(), time.monotonic()
+        await asyncio.sleep(load.seconds)
+        done1, cpu1, wall1 = writer.done, time.thread_time(), time.monotonic()
+        await gen.stop()
+    finally:
+        await gen.kill()
+        server.close()
+        await server.wait_closed()
+    reports = max(1, done1 - done0)
+    return {
+        "reports_per_s": reports / (wall1 - wall0),
+        "cpu_us_per_report": (cpu1 - cpu0) / reports * 1e6,
+    }
+
+
 async def run_anchor(
-    hass: Any, trackers: int, reports: int, per_report: float, watch: StateWatch
-) -> dict[str, float]:
+    hass: Any,
+    trackers: int,
+    reports: int,
+    per_report: float,
+    watch: StateWatch,
+    *,
+    floor: FloorLoad | None = None,
+) -> dict[str, Any]:
     from homeassistant.helpers.entity_platform import EntityPlatform
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -392,55 +505,27 @@ async def run_anchor(
     for index, entity in enumerate(location):
         watch.trackers[entity.entity_id] = index
 
-    # Precomputed values: what the integration's reports carry.
-    latitudes = [loadgen.latitude_of(seq) for seq in range(4096)]
-    speeds = [18.5, 20.4]
-    base = datetime.now(UTC)
-    stamps = [base + timedelta(seconds=i) for i in range(4096)]  # shown to the second
-
+    writer = AnchorWriter(location, sensors, per_report)
     writes_before = watch.writes
     gc0 = gc_collections()
-    # Location and speed change on every report; the other writes (last seen, ignition …) are
-    # spread over the reports as in phase 1. Every write changes the state: a write that
-    # changes nothing costs less and fires no event, so it would not be "the same change".
-    budget = 0.0
-    extra_per_report = per_report - 2
     gc.collect()
     cpu0 = time.thread_time()
     wall0 = time.monotonic()
     done = 0
     while done < reports:
         for _ in range(min(200, reports - done)):
-            index = done % trackers
-            n = done // trackers
-            loc = location[index]
-            loc._attr_latitude = latitudes[n & 4095]
-            loc.async_write_ha_state()
-            row = sensors[index]
-            speed = row[0]
-            speed._attr_native_value = speeds[n & 1]
-            speed.async_write_ha_state()
-            budget += extra_per_report
-            if budget >= 1.0:
-                seen = row[1]
-                seen._attr_native_value = stamps[done & 4095]
-                seen.async_write_ha_state()
-                budget -= 1.0
-                k = 2
-                while budget >= 1.0 and k < len(row):
-                    row[k]._attr_native_value = float(n)
-                    row[k].async_write_ha_state()
-                    budget -= 1.0
-                    k += 1
+            writer.write(done % trackers, done // trackers)
             done += 1
         await asyncio.sleep(0)
     cpu = time.thread_time() - cpu0
     wall = time.monotonic() - wall0
     gc1 = gc_collections()
     writes = watch.writes - writes_before
+    floor_result = await run_floor(writer, floor) if floor is not None else None
     for platform in platforms.values():
         await platform.async_reset()
     return {
+        "floor": floor_result,
         "reports": reports,
         "writes_per_report": writes / reports,
         "cpu_us_per_report": cpu / reports * 1e6,
@@ -478,22 +563,17 @@ async def bench(args: argparse.Namespace) -> int:
 
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
                 out_path = out.name
-            gen = LoadGen(
-                [
-                    "--port",
-                    str(port),
-                    "--connections",
-                    str(args.trackers),
-                    "--mode",
-                    "flood",
-                    "--window",
-                    str(args.window),
-                    "--changes",
-                    args.changes,
-                    "--out",
-                    out_path,
-                ]
-            )
+            flood = [
+                "--connections",
+                str(args.trackers),
+                "--mode",
+                "flood",
+                "--window",
+                str(args.window),
+                "--changes",
+                args.changes,
+            ]
+            gen = LoadGen(["--port", str(port), *flood, "--out", out_path])
             try:
                 await gen.start(ready_timeout=60)
                 await asyncio.sleep(args.warmup)
@@ -558,7 +638,10 @@ async def bench(args: argparse.Namespace) -> int:
 
             # Phase 2: the anchor, same number of reports (bounded), same writes per report.
             anchor_reports = max(1000, min(reports, 200_000))
-            anchor = await run_anchor(hass, args.trackers, anchor_reports, writes_per_report, watch)
+            floor = FloorLoad(flood, args.seconds, args.warmup) if args.floor else None
+            anchor = await run_anchor(
+                hass, args.trackers, anchor_reports, writes_per_report, watch, floor=floor
+            )
             unsub()
 
     p50 = percentile(latencies, 50) * 1000
@@ -592,6 +675,19 @@ async def bench(args: argparse.Namespace) -> int:
     print(f"  CPU per report     {anchor['cpu_us_per_report']:10.1f} us event-loop thread")
     print(f"  GC runs / 1000     {anchor['gc_per_1000']} (generations 0, 1, 2)")
     print(f"overhead ratio       {ratio:10.2f}   (integration / anchor, target <= 1.5)")
+    floor_result = anchor["floor"]
+    floor_ratio = None
+    if floor_result is not None:
+        floor_ratio = integ_us / floor_result["cpu_us_per_report"]
+        print(
+            f"floor: bare asyncio server writing the anchor's states, same flood: "
+            f"{floor_result['reports_per_s']:.0f} reports/s"
+        )
+        print(
+            f"  CPU per report     {floor_result['cpu_us_per_report']:10.1f} us event-loop thread"
+        )
+        floor_share = floor_result["cpu_us_per_report"] / anchor["cpu_us_per_report"]
+        print(f"  integration/floor  {floor_ratio:10.2f}   (floor/anchor {floor_share:.2f})")
     if session_errors or refused:
         print(f"  WARNING: sink errors {session_errors}, refused connections {refused}")
     result = {
@@ -606,6 +702,9 @@ async def bench(args: argparse.Namespace) -> int:
         "writes_per_report": round(writes_per_report, 3),
         "integration_us_per_report": round(integ_us, 1),
         "anchor_us_per_report": round(anchor["cpu_us_per_report"], 1),
+        "floor_us_per_report": (
+            round(floor_result["cpu_us_per_report"], 1) if floor_result is not None else None
+        ),
         "acked": acked_total,
         "loadgen": summary,
         "python": info["python"],
@@ -627,6 +726,12 @@ def main(argv: list[str] | None = None) -> int:
         default="position",
         help="position: location and speed change on every report (the lightest report, the "
         "default); all: every entity a report can reach changes (see scripts/loadgen.py)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure phase 3: a bare asyncio server writing the anchor's states under the "
+        "same flood (the least any integration could cost)",
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured phase into FILE")
     args = parser.parse_args(argv)

@@ -7,10 +7,9 @@ and then one every ``--interval`` seconds, the connections spread evenly over th
 
 Measured in the Home Assistant process:
 - memory per connection: resident set size (``/proc/self/statm``) after the fleet is connected
-  and every tracker has reported once, minus before, divided by N (after a full GC and
-  ``malloc_trim`` both times, so only memory still held counts; every tracker reports once
-  in-process before, so its entities' states are there already and only the connections are
-  counted); tracemalloc gives the Python-heap part of it;
+  and every tracker has reported once, minus before, divided by N (after a full GC both times;
+  every tracker reports once in-process before, so its entities' states are there already and
+  only the connections are counted); tracemalloc gives the Python-heap part of it;
 - CPU: user + system time of the whole process over the reporting window ÷ wall time, as a
   percentage of one core.
 The open-file limit is raised to the hard limit in both processes. The last line is one JSON
@@ -21,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import ctypes
 import gc
 import json
 import os
@@ -100,11 +97,6 @@ def prime(entries: list[Any]) -> None:
 
 
 def rss() -> int:
-    """Resident memory in use: after a full collection, with the C allocator's free pages handed
-    back (malloc_trim), so memory freed by the burst of connecting is not counted as held."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * PAGE
 
