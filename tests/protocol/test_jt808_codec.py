@@ -644,15 +644,17 @@ def test_cli_line() -> None:
 
 
 def test_fast_position_is_a_position() -> None:
+    from dataclasses import FrozenInstanceError
+
     from custom_components.sinotrack.protocol.fast import new_position
 
     position = _position(one(LOCATION))
-    args = [getattr(position, name) for name in position._fields]
+    args = [getattr(position, name) for name in position.__slots__]
     fast, slow = new_position(*args), Position(*args)
     assert type(fast) is Position
     assert fast == slow
     assert hash(fast) == hash(slow)
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError):
         fast.latitude = 0.0  # type: ignore[misc]
 
 

@@ -24,11 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar, Final, cast
+from typing import ClassVar, Final
 
 from .codec import DEFAULT_MAX_BUFFER, Codec
 from .fast import new_decoded
-from .fast import tuple_new as _new
 from .h02_decode import TextResult, decode_binary, decode_fields, fix_block
 from .h02_fast import KNOTS_TO_KMH, binary_fast, fix_fast
 from .h02_values import H02Status, active_conditions, battery_percent, status_info
@@ -338,7 +337,7 @@ class H02Codec(Codec):
                 if len(f) > 12 and f[2] == "V1" and (fix := fix_fast(f, "V1", body)):
                     if not v1_tail:
                         v1_tail = f",V4,V1,{self._stamp()[0]}#"
-                    append(_new(Decoded, (fix, f"*HQ,{f[1]}{v1_tail}".encode(), frame)))
+                    append(new_decoded(fix, f"*HQ,{f[1]}{v1_tail}".encode(), frame))
                 else:
                     self._decode_text(frame, body, out, f)
             elif lead == _DOLLAR:
@@ -373,7 +372,7 @@ class H02Codec(Codec):
                     if not r12_tail:
                         r12_tail = f",R12,{self._stamp()[1]}#"
                     reply = f"*HQ,{fix.device_id}{r12_tail}".encode()
-                append(_new(Decoded, (fix, reply, frame)))
+                append(new_decoded(fix, reply, frame))
             elif lead in _SEPARATORS:
                 pos += 1
             else:
@@ -476,9 +475,8 @@ class H02Codec(Codec):
             reply: bytes | None = f"*HQ,{result.device_id},V4,V1,{stamp}#".encode(
                 "ascii", "replace"
             )
-        elif type(result) is tuple:  # a BC batch (a Position is a NamedTuple: never exactly tuple)
-            batch = cast(tuple[Position, ...], result)
-            out.extend(new_decoded(point, None, frame) for point in batch)
+        elif type(result) is tuple:  # a BC batch of stored positions
+            out.extend(new_decoded(point, None, frame) for point in result)
             return
         else:
             reply = self._text_reply(result, frame)  # type: ignore[arg-type]

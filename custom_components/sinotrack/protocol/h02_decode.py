@@ -10,6 +10,7 @@ not recognise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from .fast import new_position
@@ -469,7 +470,7 @@ def _alrm(f: list[str], dev: str) -> Position | Heartbeat:
             flags=flags,
             alarms=alarms | extra,
         )
-    return pos._replace(alarms=pos.alarms | extra)
+    return replace(pos, alarms=pos.alarms | extra)
 
 
 def _bc_time(text: str, now: datetime) -> datetime | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .fast import new_position
 from .h02_values import BATTERY, ISO_DATES, STATUS_BY_TEXT, text_status
 from .model import Position
 
@@ -27,7 +28,6 @@ PROTOCOL = "h02"
 KNOTS_TO_KMH = 1.852
 _NUMERIC = "0123456789."
 
-_new = tuple.__new__
 _fromiso = datetime.fromisoformat
 
 
@@ -77,31 +77,28 @@ def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
     else:
         extras = ()
     status, flags, alarms = info
-    return _new(
-        Position,
-        (
-            PROTOCOL,
-            f[1],
-            mtype,
-            fix_time,
-            flag == "A" or flag.isdigit(),
-            lat,
-            lon,
-            speed * KNOTS_TO_KMH,
-            course,
-            None,
-            status,
-            flags,
-            alarms,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            False,
-            extras,
-        ),
+    return new_position(
+        PROTOCOL,
+        f[1],
+        mtype,
+        fix_time,
+        flag == "A" or flag.isdigit(),
+        lat,
+        lon,
+        speed * KNOTS_TO_KMH,
+        course,
+        None,
+        status,
+        flags,
+        alarms,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        extras,
     )
 
 
@@ -148,29 +145,26 @@ def binary_fast(frame: bytes) -> Position | None:
     if info is None:  # cannot happen for 8 hex digits; keeps the types honest
         return None
     status, flags, alarms = info
-    return _new(
-        Position,
-        (
-            PROTOCOL,
-            device_id,
-            "binary",
-            fix_time,
-            bool(nibble & 0x2),
-            lat,
-            lon,
-            knots * KNOTS_TO_KMH,
-            float(course),
-            None,
-            status,
-            flags,
-            alarms,
-            BATTERY[frame[16 + o]],
-            None,
-            None,
-            None,
-            None,
-            None,
-            False,
-            (h[58 + x :],) if len(frame) > 29 + o else (),
-        ),
+    return new_position(
+        PROTOCOL,
+        device_id,
+        "binary",
+        fix_time,
+        bool(nibble & 0x2),
+        lat,
+        lon,
+        knots * KNOTS_TO_KMH,
+        float(course),
+        None,
+        status,
+        flags,
+        alarms,
+        BATTERY[frame[16 + o]],
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        (h[58 + x :],) if len(frame) > 29 + o else (),
     )

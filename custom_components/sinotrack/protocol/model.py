@@ -1,14 +1,8 @@
 """Typed, protocol-neutral messages produced by the codecs.
 
-Everything here is a value. ``Position`` and ``Decoded``, built for every report, are typed
-``NamedTuple``s (CPython builds them about three times faster than frozen dataclasses); the rest
-are frozen, slotted dataclasses. Both kinds read, compare, hash and refuse assignment the same
-way, and take the same keyword arguments and defaults; but a NamedTuple also equals a plain
-tuple of the same values and is no dataclass (``_replace`` and ``_fields`` instead of
-``dataclasses.replace`` and ``fields``).
-
-Times are timezone-aware UTC ``datetime`` objects, speeds are km/h (codecs convert once, at the
-edge), coordinates are decimal degrees (south and west negative).
+Everything here is a value: frozen, slotted dataclasses. Times are timezone-aware UTC
+``datetime`` objects, speeds are km/h (codecs convert once, at the edge), coordinates are
+decimal degrees (south and west negative).
 """
 
 from __future__ import annotations
@@ -16,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 
 class ProtocolError(ValueError):
@@ -56,7 +49,8 @@ class Flags:
 NO_FLAGS = Flags()
 
 
-class Position(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Position:
     """A location report (H02 V1/V2/V5/V6/V8/V19/VI1/VP1/binary, JT/T 808 0x0200 …)."""
 
     protocol: str
@@ -157,7 +151,8 @@ class DeviceInfo:
 Message = Position | Heartbeat | CellReport | CommandAck | DeviceInfo
 
 
-class Decoded(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Decoded:
     """One message out of a codec, with the exact bytes the device expects back (if any)."""
 
     message: Message
