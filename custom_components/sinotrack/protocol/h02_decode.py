@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from .fast import new_position
-from .h02_fast import KNOTS_TO_KMH, PROTOCOL, fix_fast
+from .h02_fast import KNOTS_TO_KMH, PROTOCOL, fix_fast, h02_position
 from .h02_values import (
     DATES,
     HEX_DIGITS,
@@ -38,49 +37,6 @@ from .model import (
     Position,
     ProtocolError,
 )
-
-
-def h02_position(  # noqa: PLR0917 - positional on purpose: the hot path
-    device_id: str,
-    message_type: str,
-    fix_time: datetime | None,
-    valid: bool,
-    latitude: float,
-    longitude: float,
-    speed_kmh: float,
-    course: float,
-    status: int | None,
-    flags: Flags,
-    alarms: frozenset[Alarm],
-    battery: int | None,
-    stored: bool,
-    extras: tuple[str, ...],
-) -> Position:
-    """A Position with the fields H02 carries (no altitude, voltages, odometer, signal)."""
-    return new_position(
-        PROTOCOL,
-        device_id,
-        message_type,
-        fix_time,
-        valid,
-        latitude,
-        longitude,
-        speed_kmh,
-        course,
-        None,
-        status,
-        flags,
-        alarms,
-        battery,
-        None,
-        None,
-        None,
-        None,
-        None,
-        stored,
-        extras,
-    )
-
 
 # --- field helpers ------------------------------------------------------------------------------
 

@@ -22,13 +22,55 @@ from datetime import datetime
 
 from .fast import new_position
 from .h02_values import BATTERY, ISO_DATES, STATUS_BY_TEXT, text_status
-from .model import Position
+from .model import Alarm, Flags, Position
 
 PROTOCOL = "h02"
 KNOTS_TO_KMH = 1.852
 _NUMERIC = "0123456789."
 
 _fromiso = datetime.fromisoformat
+
+
+def h02_position(  # noqa: PLR0917 - positional on purpose: the hot path
+    device_id: str,
+    message_type: str,
+    fix_time: datetime | None,
+    valid: bool,
+    latitude: float,
+    longitude: float,
+    speed_kmh: float,
+    course: float,
+    status: int | None,
+    flags: Flags,
+    alarms: frozenset[Alarm],
+    battery: int | None,
+    stored: bool,
+    extras: tuple[str, ...],
+) -> Position:
+    """A Position with the fields H02 carries (no altitude, voltages, odometer, signal)."""
+    return new_position(
+        PROTOCOL,
+        device_id,
+        message_type,
+        fix_time,
+        valid,
+        latitude,
+        longitude,
+        speed_kmh,
+        course,
+        None,
+        status,
+        flags,
+        alarms,
+        battery,
+        None,
+        None,
+        None,
+        None,
+        None,
+        stored,
+        extras,
+    )
 
 
 def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
@@ -77,8 +119,7 @@ def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
     else:
         extras = ()
     status, flags, alarms = info
-    return new_position(
-        PROTOCOL,
+    return h02_position(
         f[1],
         mtype,
         fix_time,
@@ -87,15 +128,9 @@ def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
         lon,
         speed * KNOTS_TO_KMH,
         course,
-        None,
         status,
         flags,
         alarms,
-        None,
-        None,
-        None,
-        None,
-        None,
         None,
         False,
         extras,
@@ -145,8 +180,7 @@ def binary_fast(frame: bytes) -> Position | None:
     if info is None:  # cannot happen for 8 hex digits; keeps the types honest
         return None
     status, flags, alarms = info
-    return new_position(
-        PROTOCOL,
+    return h02_position(
         device_id,
         "binary",
         fix_time,
@@ -155,16 +189,10 @@ def binary_fast(frame: bytes) -> Position | None:
         lon,
         knots * KNOTS_TO_KMH,
         float(course),
-        None,
         status,
         flags,
         alarms,
         BATTERY[frame[16 + o]],
-        None,
-        None,
-        None,
-        None,
-        None,
         False,
         (h[58 + x :],) if len(frame) > 29 + o else (),
     )
