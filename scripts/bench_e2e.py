@@ -117,34 +117,6 @@ def entity_ids(hass: Any, entry: Any) -> dict[str, str]:
     }
 
 
-class LoopLag:
-    """A task sleeping 10 ms at a time: how late it wakes is what every callback waits."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self.recording = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            start = time.monotonic()
-            await asyncio.sleep(0.01)
-            if self.recording:
-                self.samples.append(time.monotonic() - start - 0.01)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def p99_ms(self) -> float:
-        return percentile(self.samples, 99) * 1000 if self.samples else 0.0
-
-
 class StateWatch:
     """A ``state_changed`` listener: counts writes and notes when each position appeared."""
 
@@ -558,7 +530,10 @@ async def bench(args: argparse.Namespace) -> int:
             for i in range(args.trackers):
                 watch.trackers[ids[f"{loadgen.tracker_id(i)}_location"]] = i
             unsub = watch.attach(hass)
+            from tests.helpers import LoopLag
+
             lag = LoopLag()
+            lag.recording = False  # from the warm-up's end
             lag.start()
 
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
@@ -631,7 +606,7 @@ async def bench(args: argparse.Namespace) -> int:
                         continue
                     if wall0 <= sent[seq] <= wall1:
                         latencies.append(when - sent[seq])
-            lag_p99 = lag.p99_ms()
+            lag_p99 = lag.p99_ms
             await lag.stop()
             session_errors = listener.stats.sink_errors
             refused = listener.stats.connections_refused

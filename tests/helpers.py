@@ -216,3 +216,45 @@ def tracker_device(hass: HomeAssistant, entry_id: str, tracker_id: str) -> Any:
         if (DOMAIN, tracker_id) in device.identifiers:
             return device
     return None
+
+
+class LoopLag:
+    """How late the event loop wakes a 10 ms sleeper: what every other integration feels.
+
+    A context manager in tests; ``start``/``stop`` with ``recording`` switched around the measured
+    window in the benchmarks.
+    """
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.recording = True
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.01)
+            if self.recording:
+                self.samples.append(time.perf_counter() - start - 0.01)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def __enter__(self) -> LoopLag:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.samples) or [0.0]
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000

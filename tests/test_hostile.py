@@ -9,7 +9,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,38 +19,20 @@ from homeassistant.helpers import device_registry as dr
 from custom_components.sinotrack.const import DOMAIN
 from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS
 
-from .helpers import HOST, FakeTracker, UdpClient, free_port, h02_position, setup_listener, wait_for
+from .helpers import (
+    HOST,
+    FakeTracker,
+    LoopLag,
+    UdpClient,
+    free_port,
+    h02_position,
+    setup_listener,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 TID = "4106011660"
-
-
-class LoopLag:
-    """How late the event loop wakes a 10 ms sleeper: what every other integration feels."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            start = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.samples.append(time.perf_counter() - start - 0.01)
-
-    def __enter__(self) -> LoopLag:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-
-    @property
-    def p99_ms(self) -> float:
-        ordered = sorted(self.samples) or [0.0]
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
 @pytest.fixture
