@@ -314,7 +314,6 @@ class H02Codec(Codec):
         printable = _PRINTABLE
         bin_len = self._bin_len
         pos = frames = 0
-        v1_tail = r12_tail = ""
         append = out.append
         while pos < n:
             lead = buf[pos]
@@ -335,9 +334,7 @@ class H02Codec(Codec):
                 frames += 1
                 f = body.split(",")
                 if len(f) > 12 and f[2] == "V1" and (fix := fix_fast(f, "V1", body)):
-                    if not v1_tail:
-                        v1_tail = f",V4,V1,{self._stamp()[0]}#"
-                    append(new_decoded(fix, f"*HQ,{f[1]}{v1_tail}".encode(), frame))
+                    append(new_decoded(fix, self._time_sync(f[1], "V1"), frame))
                 else:
                     self._decode_text(frame, body, out, f)
             elif lead == _DOLLAR:
@@ -350,15 +347,7 @@ class H02Codec(Codec):
                     if not (self.eager_binary and n - pos in BINARY_LENGTHS and n - pos >= bin_len):
                         break
                     j = n
-                elif buf[j] == _STAR:
-                    if not (
-                        j + 3 < n
-                        and buf[j + 3] == _COMMA
-                        and printable[buf[j + 1]]
-                        and printable[buf[j + 2]]
-                    ):
-                        break
-                elif _bin_head(buf, j, n) is not True:
+                elif _starts_frame(buf, j, n) is not True:
                     break
                 frame = buf[pos:j]
                 fix = binary_fast(frame)
@@ -367,12 +356,9 @@ class H02Codec(Codec):
                 bin_len = j - pos
                 pos = j
                 frames += 1
-                reply = None
-                if self.ack_binary:
-                    if not r12_tail:
-                        r12_tail = f",R12,{self._stamp()[1]}#"
-                    reply = f"*HQ,{fix.device_id}{r12_tail}".encode()
-                append(new_decoded(fix, reply, frame))
+                append(
+                    new_decoded(fix, self._r12(fix.device_id) if self.ack_binary else None, frame)
+                )
             elif lead in _SEPARATORS:
                 pos += 1
             else:
@@ -470,17 +456,10 @@ class H02Codec(Codec):
         except (ValueError, IndexError, OverflowError) as err:  # ProtocolError is a ValueError
             self._error(out, str(err) or type(err).__name__, frame)
             return
-        if type(result) is Position and result.message_type == "V1":
-            stamp = (self._stamps or self._stamp())[0]
-            reply: bytes | None = f"*HQ,{result.device_id},V4,V1,{stamp}#".encode(
-                "ascii", "replace"
-            )
-        elif type(result) is tuple:  # a BC batch of stored positions
+        if type(result) is tuple:  # a BC batch of stored positions
             out.extend(new_decoded(point, None, frame) for point in result)
             return
-        else:
-            reply = self._text_reply(result, frame)  # type: ignore[arg-type]
-        out.append(new_decoded(result, reply, frame))  # type: ignore[arg-type]
+        out.append(new_decoded(result, self._text_reply(result, frame), frame))  # type: ignore[arg-type]
 
     def _decode_binary(self, frame: bytes, out: list[Decoded | DecodeError]) -> None:
         try:
@@ -488,11 +467,9 @@ class H02Codec(Codec):
         except (ValueError, IndexError, OverflowError) as err:
             self._error(out, str(err) or type(err).__name__, frame)
             return
-        reply = None
-        if self.ack_binary:
-            stamp = (self._stamps or self._stamp())[1]
-            reply = f"*HQ,{position.device_id},R12,{stamp}#".encode("ascii", "replace")
-        out.append(new_decoded(position, reply, frame))
+        out.append(
+            new_decoded(position, self._r12(position.device_id) if self.ack_binary else None, frame)
+        )
 
     def _text_reply(self, message: Message, frame: bytes) -> bytes | None:
         """§6.1: V1/NBR time sync, HTBT/V0 echo, R12 for other positions when enabled."""
@@ -500,23 +477,31 @@ class H02Codec(Codec):
         if kind is Position:
             mtype = message.message_type  # type: ignore[union-attr]
             if mtype == "V1":
-                return f"*HQ,{message.device_id},V4,V1,{self._stamp()[0]}#".encode(
-                    "ascii", "replace"
-                )
+                return self._time_sync(message.device_id, "V1")
             if self.ack_positions and mtype not in _POSITION_REPLY_EXEMPT:
-                return f"*HQ,{message.device_id},R12,{self._stamp()[1]}#".encode("ascii", "replace")
+                return self._r12(message.device_id)
             return None
         if kind is CommandAck:
             if self.ack_positions and message.position is not None:  # type: ignore[union-attr]
-                return f"*HQ,{message.device_id},R12,{self._stamp()[1]}#".encode("ascii", "replace")
+                return self._r12(message.device_id)
             return None
         if kind is CellReport and message.message_type == "NBR":  # type: ignore[union-attr]
-            return f"*HQ,{message.device_id},V4,NBR,{self._stamp()[0]}#".encode("ascii", "replace")
+            return self._time_sync(message.device_id, "NBR")
         if kind is Heartbeat and message.message_type in ("HTBT", "V0"):  # type: ignore[union-attr]
             # The message up to the first comma after the type, plus '#'.
             head = frame.rstrip(_SEPARATORS).rstrip(b"#").split(b",", 3)
             return b",".join(head[:3]) + b"#"
         return None
+
+    def _time_sync(self, device_id: str, word: str) -> bytes:
+        """``V4,<word>,<yyyyMMddHHmmss>``: the time sync V1 and NBR reports expect (§6.1)."""
+        stamp = (self._stamps or self._stamp())[0]
+        return f"*HQ,{device_id},V4,{word},{stamp}#".encode("ascii", "replace")
+
+    def _r12(self, device_id: str) -> bytes:
+        """``R12,<HHmmss>``: the acknowledgement of a binary frame or another position (§6.2)."""
+        stamp = (self._stamps or self._stamp())[1]
+        return f"*HQ,{device_id},R12,{stamp}#".encode("ascii", "replace")
 
     def _clock_now(self) -> datetime:
         if self._now is None:
