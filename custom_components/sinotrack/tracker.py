@@ -24,13 +24,12 @@ MOVING_SPEED_KMH = 5.0  # below this a parked tracker's GPS drift is not movemen
 
 Listener = Callable[[], None]
 
-# What entities show. A message wakes only the entities watching a field it changed: a typical
-# report moves the tracker and changes its speed, and the other entities are not even asked.
+# What entities show (no entity shows fix_time or altitude). A message wakes only the entities
+# watching a field it changed: a typical report moves the tracker and changes its speed, and the
+# other entities are not even asked.
 WATCHABLE: Final = (
     "latitude",
     "longitude",
-    "fix_time",
-    "altitude_m",
     "speed_kmh",
     "course",
     "battery_percent",
@@ -60,7 +59,6 @@ class AlarmEvent:
 class Outcome:
     """What one message did to the state."""
 
-    changed: bool = False
     alarms: tuple[AlarmEvent, ...] = ()  # no list per report: alarms are rare
     untrusted_time: bool = False
     late: bool = False
@@ -116,7 +114,7 @@ class TrackerState:
         self.last_seen = received
         self.last_seen_mono = received_mono
         self.protocol = message.protocol
-        outcome = Outcome(changed=True)
+        outcome = Outcome()
         if isinstance(message, Position):
             self._apply_position(message, received, outcome)
         elif isinstance(message, CommandAck):
