@@ -33,8 +33,10 @@ def _import_protocol() -> None:
 
 _import_protocol()
 
+from custom_components.sinotrack.protocol.fast import new_decoded, new_position  # noqa: E402
 from custom_components.sinotrack.protocol.h02 import H02Codec  # noqa: E402
-from custom_components.sinotrack.protocol.model import Decoded  # noqa: E402
+from custom_components.sinotrack.protocol.h02_values import StatusInfo, text_status  # noqa: E402
+from custom_components.sinotrack.protocol.model import Decoded, Position  # noqa: E402
 
 # Realistic reports: SinoTrack V1 with cell extras, plain V1, V1 with an odd coordinate shape,
 # an NBR cell report, binary frames of 32, 45 and 42 bytes.
@@ -126,6 +128,162 @@ def _baseline_run(frames: list[bytes]) -> Callable[[], int]:
     return run
 
 
+def _cached[T](cache: dict[str, T], key: str, make: Callable[[str], T]) -> T:
+    value = cache[key] = make(key)
+    return value
+
+
+def _unchecked_decode(chunk: bytes, out: list[Decoded]) -> None:
+    """The least any pure-Python H02 codec with our output does for this stream, checking nothing.
+
+    Frames on ``#`` and on the next lead byte 32 bytes on, splits, converts (what the baseline
+    does), and builds what every decoded report is: a UTC datetime (the date part cached), signed
+    degrees, the named status flags (cached), a Position, a Decoded and its reply. No framing
+    checks, no resynchronisation, no range or digit checks, no extras, no counters: a lower bound,
+    not a codec (it would take garbage for a report).
+    """
+    n = len(chunk)
+    pos = 0
+    append = out.append
+    fromiso = datetime.fromisoformat
+    days, statuses = _DAYS, _STATUSES
+    while pos < n:
+        if chunk[pos] == 0x2A:
+            end = chunk.find(b"#", pos)
+            frame = chunk[pos : end + 1]
+            pos = end + 1
+            while pos < n and chunk[pos] in b"\r\n":
+                pos += 1
+            f = frame[1:-1].decode("ascii").split(",")
+            ddmmyy, word, lat_text, lon_text = f[11], f[12], f[5], f[7]
+            day = days.get(ddmmyy) or _cached(days, ddmmyy, _iso_day)
+            status, flags, alarms = statuses.get(word) or _cached(statuses, word, _status)
+            lat_deg, lat_min = divmod(
+                float(lat_text) if "." in lat_text else float(lat_text) / 1e4, 100.0
+            )
+            lon_deg, lon_min = divmod(
+                float(lon_text) if "." in lon_text else float(lon_text) / 1e4, 100.0
+            )
+            lat, lon = lat_deg + lat_min / 60, lon_deg + lon_min / 60
+            position = new_position(
+                "h02",
+                f[1],
+                f[2],
+                fromiso(f"{day}{f[3]}Z"),
+                f[4] == "A",
+                lat if f[6] == "N" else -lat,
+                lon if f[8] == "E" else -lon,
+                float(f[9]) * 1.852,
+                float(f[10]),
+                None,
+                status,
+                flags,
+                alarms,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                False,
+                (),
+            )
+            reply = f"*HQ,{f[1]},V4,V1,20240101000000#".encode() if f[2] == "V1" else None
+        else:
+            end = pos + 32
+            if end < n and chunk[end] not in b"*$":
+                star, dollar = chunk.find(b"*", end), chunk.find(b"$", end)
+                end = min(k for k in (star, dollar, n) if k >= 0)
+            frame = chunk[pos:end]
+            pos = end
+            h = frame.hex()
+            x = 6 if len(frame) == 42 else 0
+            device_id = h[2:17] if x else h[2:12]
+            ddmmyy, word = h[18 + x : 24 + x], h[50 + x : 58 + x]
+            day = days.get(ddmmyy) or _cached(days, ddmmyy, _iso_day)
+            status, flags, alarms = statuses.get(word) or _cached(statuses, word, _status)
+            lat_deg, lat_min = divmod(int(h[24 + x : 32 + x]), 1000000)
+            lon_deg, lon_min = divmod(int(h[34 + x : 43 + x]), 1000000)
+            knots, course = divmod(int(h[44 + x : 50 + x]), 1000)
+            nibble = frame[21 + x // 2] & 0x0F  # hemispheres and validity
+            lat, lon = lat_deg + lat_min / 600000.0, lon_deg + lon_min / 600000.0
+            position = new_position(
+                "h02",
+                device_id,
+                "binary",
+                fromiso(f"{day}{h[12 + x : 18 + x]}Z"),
+                bool(nibble & 0x2),
+                lat if nibble & 0x4 else -lat,
+                lon if nibble & 0x8 else -lon,
+                knots * 1.852,
+                float(course),
+                None,
+                status,
+                flags,
+                alarms,
+                frame[16],
+                None,
+                None,
+                None,
+                None,
+                None,
+                False,
+                (),
+            )
+            reply = f"*HQ,{device_id},R12,000000#".encode()
+        append(new_decoded(position, reply, frame))
+
+
+_DAYS: dict[str, str] = {}
+_STATUSES: dict[str, StatusInfo] = {}
+
+
+def _iso_day(ddmmyy: str) -> str:
+    return f"20{ddmmyy[4:]}{ddmmyy[2:4]}{ddmmyy[:2]}T"
+
+
+def _status(word: str) -> StatusInfo:
+    info = text_status(word)
+    if info is None:
+        raise SystemExit(f"unchecked: status word {word!r}")
+    return info
+
+
+def _unchecked_run(chunks: list[bytes], expected: int) -> Callable[[], int]:
+    def run() -> int:
+        out: list[Decoded] = []
+        count = 0
+        for chunk in chunks:
+            _unchecked_decode(chunk, out)
+            count += len(out)
+            out.clear()
+        if count != expected:
+            raise SystemExit(f"unchecked: {count} of {expected} messages")
+        return count
+
+    return run
+
+
+def _same_reports(chunks: list[bytes]) -> None:
+    """The lower bound reads the stream as the codec does (IDs, times, coordinates, flags)."""
+    ours: list[Decoded] = []
+    for chunk in chunks:
+        _unchecked_decode(chunk, ours)
+    codec = [d for d in H02Codec().feed(b"".join(chunks)) if isinstance(d, Decoded)]
+    for mine, theirs in zip(ours, codec, strict=True):
+        a, b = mine.message, theirs.message
+        assert isinstance(a, Position), a
+        assert isinstance(b, Position), b
+        assert (a.device_id, a.fix_time, a.valid, a.flags) == (
+            b.device_id,
+            b.fix_time,
+            b.valid,
+            b.flags,
+        ), (a, b)
+        assert abs(a.latitude - b.latitude) + abs(a.longitude - b.longitude) < 1e-9, (a, b)
+        assert (mine.reply is None) == (theirs.reply is None), (mine, theirs)
+
+
 def _jt808_rate(seconds: float) -> int | None:
     """Hook for the JT/T 808 codec: measured once protocol/jt808.py exists and offers a bench."""
     path = ROOT / "custom_components" / "sinotrack" / "protocol" / "jt808.py"
@@ -154,6 +312,14 @@ def main() -> None:
     stream = [mixed_frames[k % len(mixed_frames)].rstrip(b"#\r\n") for k in range(total)]
     baseline = _rate(_baseline_run(stream), args.seconds)
     print(f"baseline: {baseline:>10,.0f} msg/s", file=sys.stderr)
+    mixed_chunks = _chunks(mixed_frames, total)
+    _same_reports(mixed_chunks[:4])
+    unchecked = _rate(_unchecked_run(mixed_chunks, total), args.seconds)
+    print(
+        f"unchecked: {unchecked:>9,.0f} msg/s   (mixed, no checks at all: a lower bound, "
+        f"ratio {baseline / unchecked:.2f})",
+        file=sys.stderr,
+    )
     mixed = results["mixed"] or 1.0
     summary = {
         "text_msgs_per_s": round(results["text"] or 0),
@@ -161,6 +327,8 @@ def main() -> None:
         "mixed_msgs_per_s": round(mixed),
         "baseline_msgs_per_s": round(baseline),
         "ratio": round(baseline / mixed, 2),
+        "unchecked_msgs_per_s": round(unchecked),
+        "unchecked_ratio": round(baseline / unchecked, 2),
         "jt808_msgs_per_s": _jt808_rate(args.seconds),
     }
     print(json.dumps(summary))
