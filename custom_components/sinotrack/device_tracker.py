@@ -35,6 +35,10 @@ class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
     _attr_name = None  # the device's name: the map shows "Motorbike", not "Motorbike Location"
     # The tracker base class files it under diagnostics; on the device page it belongs on top.
     _attr_entity_category = None  # type: ignore[assignment]
+    # Constants as attributes: looked up on every write, and SourceType's members are behind a
+    # deprecation wrapper in newer Home Assistant (a Python call per access).
+    _attr_source_type = SourceType.GPS
+    _attr_location_accuracy = 0
 
     watches = ("latitude", "longitude")
 
@@ -45,20 +49,12 @@ class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
         return (self.tracker.latitude, self.tracker.longitude)
 
     @property
-    def source_type(self) -> SourceType:
-        return SourceType.GPS
-
-    @property
     def latitude(self) -> float | None:
         return self.tracker.latitude
 
     @property
     def longitude(self) -> float | None:
         return self.tracker.longitude
-
-    @property
-    def location_accuracy(self) -> int:
-        return 0
 
     @property
     def extra_restore_state_data(self) -> ExtraStoredData:

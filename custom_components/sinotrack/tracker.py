@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter
+from itertools import chain, compress
+from operator import attrgetter, ne
 from typing import Any, Final
 
 from .fix_clock import FixClock
@@ -245,11 +246,9 @@ class TrackerState:
         alarms, after the state, so automations see the new state."""
         after = _snapshot(self)
         if after != before:
-            due: dict[Listener, None] = {}  # ordered, and once per entity
-            for watchers, old, new in zip(self.watchers, before, after, strict=True):
-                if old != new and watchers:
-                    due.update(dict.fromkeys(watchers))
-            for listener in due:
+            # The watchers of each changed field, in field order, each entity once.
+            changed = compress(self.watchers, map(ne, before, after))
+            for listener in dict.fromkeys(chain.from_iterable(changed)):
                 listener()
         for event in outcome.alarms:
             for alarm_listener in self.alarm_listeners:
