@@ -287,8 +287,10 @@ def anchor_entities(
             self._attr_unique_id = f"anchor_{index}_location"
             self._attr_name = None
             self._attr_device_info = device(index)
-            self._attr_latitude = 50.0
-            self._attr_longitude = 4.5
+            # Where the integration's tracker ``index`` is: Home Assistant caches zone distances
+            # by point, so trackers sharing coordinates would make the anchor's writes cheaper.
+            self._attr_latitude = loadgen.latitude_of(0)
+            self._attr_longitude = loadgen.longitude_of(index)
 
         @property
         def latitude(self) -> float | None:
@@ -337,7 +339,11 @@ class AnchorWriter:
 
     Location and speed change on every report; the other writes (last seen, ignition …) are
     spread over the reports as in phase 1. Every write changes the state: a write that changes
-    nothing costs less and fires no event, so it would not be "the same change".
+    nothing costs less and fires no event, so it would not be "the same change". The coordinates
+    are the integration's for the same tracker and report (``loadgen.latitude_of``,
+    ``longitude_of``): Home Assistant memoises the zone distance of a point (``distance`` is an
+    ``lru_cache``), so coordinates shared by all anchor trackers would skip the Vincenty formula
+    that every integration write pays.
     """
 
     def __init__(self, location: list[Any], sensors: list[list[Any]], per_report: float) -> None:

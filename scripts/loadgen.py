@@ -55,6 +55,11 @@ def latitude_of(seq: int) -> float:
     return LAT_DEG + (seq / 10000) / 60
 
 
+def longitude_of(index: int) -> float:
+    """The longitude the integration shows for tracker ``index`` (each tracker its own)."""
+    return 4 + (index % 60 + ((index * 37) % 10000) / 10000) / 60
+
+
 def seq_of(latitude: float) -> int:
     return round((latitude - LAT_DEG) * 60 * 10000)
 
