@@ -58,6 +58,10 @@ class FixClock:
     def _observe(self, fix_time: datetime, received: datetime) -> None:
         diff = (fix_time - received).total_seconds()
         hours = round(diff / 3600)
+        if hours == self._candidate == self.offset_hours:
+            # The usual report confirms the offset in force: nothing to learn. (A candidate's
+            # count and times only matter while it differs from the offset in force.)
+            return
         if abs(hours) > MAX_OFFSET_HOURS or abs(diff - hours * 3600) > OFFSET_TOLERANCE_S:
             return  # not a clock offset: a late report, or a clock that is just wrong
         if (

@@ -56,14 +56,17 @@ class AlarmEvent:
     data: dict[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one message did to the state."""
+    """What one message did to the state beyond the state itself."""
 
-    alarms: tuple[AlarmEvent, ...] = ()  # no list per report: alarms are rare
+    alarms: tuple[AlarmEvent, ...] = ()
     untrusted_time: bool = False
     late: bool = False
     offset_changed: bool = False
+
+
+QUIET: Final = Outcome()  # the usual report: nothing to count, nothing to fire (no allocation)
 
 
 @dataclass(slots=True)
@@ -115,38 +118,37 @@ class TrackerState:
         self.last_seen = received
         self.last_seen_mono = received_mono
         self.protocol = message.protocol
-        outcome = Outcome()
         if isinstance(message, Position):
-            self._apply_position(message, received, outcome)
-        elif isinstance(message, CommandAck):
+            return self._apply_position(message, received)
+        if isinstance(message, CommandAck):
             if message.position is not None:
-                self._apply_position(message.position, received, outcome)
+                return self._apply_position(message.position, received)
         elif isinstance(message, Heartbeat | CellReport):
             self._apply_flags(message.flags, message.status)
-            self._apply_alarms(
-                message.alarms, message.status, outcome, pos=None, when=received, late=False
+            alarms = self._apply_alarms(
+                message.alarms, message.status, pos=None, when=received, late=False
             )
             if message.battery_percent is not None:
                 self.battery_percent = message.battery_percent
             if isinstance(message, Heartbeat):
                 self._apply_telemetry(message)
+            if alarms:
+                return Outcome(alarms)
         elif isinstance(message, DeviceInfo):
             self.model = message.model or self.model
             self.firmware = message.firmware or self.firmware
-        return outcome
+        return QUIET
 
-    def _apply_position(self, pos: Position, received: datetime, outcome: Outcome) -> None:
+    def _apply_position(self, pos: Position, received: datetime) -> Outcome:
         corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
-        outcome.untrusted_time = pos.fix_time is not None and not corrected.trusted
-        if corrected.offset_shift_hours:
-            outcome.offset_changed = True
-            if self.fix_time is not None:  # the fix shown was read with the old offset
-                self.fix_time -= timedelta(hours=corrected.offset_shift_hours)
+        untrusted = pos.fix_time is not None and not corrected.trusted
+        shift = corrected.offset_shift_hours
+        if shift and self.fix_time is not None:  # the fix shown was read with the old offset
+            self.fix_time -= timedelta(hours=shift)
         fix_time = corrected.time
         late = pos.stored or (
             corrected.trusted and self.fix_time is not None and fix_time < self.fix_time
         )
-        outcome.late = late
         if not (late and self.fix_time is not None and fix_time < self.fix_time):
             # A newer report (live, or stored but still the newest we have).
             self.report_time = received
@@ -164,7 +166,10 @@ class TrackerState:
                     self.altitude_m = pos.altitude_m
             if pos.odometer_km is not None:
                 self.odometer_km = pos.odometer_km
-        self._apply_alarms(pos.alarms, pos.status, outcome, pos=pos, when=fix_time, late=late)
+        alarms = self._apply_alarms(pos.alarms, pos.status, pos=pos, when=fix_time, late=late)
+        if alarms or untrusted or late or shift:
+            return Outcome(alarms, untrusted, late, bool(shift))
+        return QUIET
 
     def _apply_flags(self, flags: Flags, status: int | None) -> None:
         if status is None:
@@ -192,17 +197,16 @@ class TrackerState:
         self,
         alarms: frozenset[Alarm],
         status: int | None,
-        outcome: Outcome,
         *,
         pos: Position | None,
         when: datetime,
         late: bool,
-    ) -> None:
-        """Fire on the edge: an alarm that stays active across reports fires once."""
+    ) -> tuple[AlarmEvent, ...]:
+        """The alarms to fire, on the edge: one that stays active across reports fires once."""
         if not alarms:  # the usual report: nothing can fire
             if not late and status is not None:
                 self.active_alarms = alarms
-            return
+            return ()
         if late:
             fresh: frozenset[Alarm] = alarms - self.active_alarms
         elif status is None:
@@ -210,6 +214,7 @@ class TrackerState:
         else:
             fresh = alarms - self.active_alarms
             self.active_alarms = alarms
+        events = []
         for alarm in sorted(fresh):
             data: dict[str, Any] = {"fix_time": when.isoformat(), "delayed": late}
             if pos is not None and pos.valid:
@@ -217,7 +222,8 @@ class TrackerState:
                 data["longitude"] = pos.longitude
             if pos is not None:
                 data["speed"] = pos.speed_kmh
-            outcome.alarms = (*outcome.alarms, AlarmEvent(alarm, data))
+            events.append(AlarmEvent(alarm, data))
+        return tuple(events)
 
     def watch(self, fields: Iterable[str], listener: Listener) -> Callable[[], None]:
         """Call ``listener`` when a message changes one of ``fields`` (names of WATCHABLE),
@@ -244,12 +250,11 @@ class TrackerState:
     def notify(self, outcome: Outcome, before: tuple[Any, ...]) -> None:
         """Wake the entities watching a field that changed since ``before``; then fire the
         alarms, after the state, so automations see the new state."""
-        after = _snapshot(self)
-        if after != before:
-            # The watchers of each changed field, in field order, each entity once.
-            changed = compress(self.watchers, map(ne, before, after))
-            for listener in dict.fromkeys(chain.from_iterable(changed)):
-                listener()
+        # The watchers of each changed field, in field order, each entity once. (No "anything
+        # changed?" test first: every report changes last_seen.)
+        changed = compress(self.watchers, map(ne, before, _snapshot(self)))
+        for listener in dict.fromkeys(chain.from_iterable(changed)):
+            listener()
         for event in outcome.alarms:
             for alarm_listener in self.alarm_listeners:
                 alarm_listener(event)
