@@ -193,7 +193,9 @@ def _unchecked_decode(chunk: bytes, out: list[Decoded]) -> None:
             end = pos + 32
             if end < n and chunk[end] not in b"*$":
                 star, dollar = chunk.find(b"*", end), chunk.find(b"$", end)
-                end = min(k for k in (star, dollar, n) if k >= 0)
+                end = star if dollar < 0 or 0 <= star < dollar else dollar
+                if end < 0:
+                    end = n
             frame = chunk[pos:end]
             pos = end
             h = frame.hex()
