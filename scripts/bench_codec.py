@@ -33,8 +33,9 @@ def _import_protocol() -> None:
 
 _import_protocol()
 
-from custom_components.sinotrack.protocol.fast import new_decoded, new_position  # noqa: E402
+from custom_components.sinotrack.protocol.fast import new_decoded  # noqa: E402
 from custom_components.sinotrack.protocol.h02 import H02Codec  # noqa: E402
+from custom_components.sinotrack.protocol.h02_fast import h02_position  # noqa: E402
 from custom_components.sinotrack.protocol.h02_values import StatusInfo, text_status  # noqa: E402
 from custom_components.sinotrack.protocol.model import Decoded, Position  # noqa: E402
 
@@ -165,8 +166,7 @@ def _unchecked_decode(chunk: bytes, out: list[Decoded]) -> None:
                 float(lon_text) if "." in lon_text else float(lon_text) / 1e4, 100.0
             )
             lat, lon = lat_deg + lat_min / 60, lon_deg + lon_min / 60
-            position = new_position(
-                "h02",
+            position = h02_position(
                 f[1],
                 f[2],
                 fromiso(f"{day}{f[3]}Z"),
@@ -175,15 +175,9 @@ def _unchecked_decode(chunk: bytes, out: list[Decoded]) -> None:
                 lon if f[8] == "E" else -lon,
                 float(f[9]) * 1.852,
                 float(f[10]),
-                None,
                 status,
                 flags,
                 alarms,
-                None,
-                None,
-                None,
-                None,
-                None,
                 None,
                 False,
                 (),
@@ -209,8 +203,7 @@ def _unchecked_decode(chunk: bytes, out: list[Decoded]) -> None:
             knots, course = divmod(int(h[44 + x : 50 + x]), 1000)
             nibble = frame[21 + x // 2] & 0x0F  # hemispheres and validity
             lat, lon = lat_deg + lat_min / 600000.0, lon_deg + lon_min / 600000.0
-            position = new_position(
-                "h02",
+            position = h02_position(
                 device_id,
                 "binary",
                 fromiso(f"{day}{h[12 + x : 18 + x]}Z"),
@@ -219,16 +212,10 @@ def _unchecked_decode(chunk: bytes, out: list[Decoded]) -> None:
                 lon if nibble & 0x8 else -lon,
                 knots * 1.852,
                 float(course),
-                None,
                 status,
                 flags,
                 alarms,
                 frame[16],
-                None,
-                None,
-                None,
-                None,
-                None,
                 False,
                 (),
             )
