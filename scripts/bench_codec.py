@@ -273,14 +273,11 @@ def _same_reports(chunks: list[bytes]) -> None:
         assert (mine.reply is None) == (theirs.reply is None), (mine, theirs)
 
 
-def _jt808_rate(seconds: float) -> int | None:
-    """Hook for the JT/T 808 codec: measured once protocol/jt808.py exists and offers a bench."""
-    path = ROOT / "custom_components" / "sinotrack" / "protocol" / "jt808.py"
-    if not path.exists() or importlib.util.find_spec("scripts.bench_jt808") is None:
-        return None
-    from scripts.bench_jt808 import rate  # type: ignore[import-not-found]
+def _jt808_rate(seconds: float) -> int:
+    """The JT/T 808 codec's throughput (``bench_jt808.py``), for the same JSON line."""
+    from bench_jt808 import rate
 
-    return round(float(rate(seconds)))
+    return round(rate(seconds))
 
 
 def main() -> None:

@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
 import ha_setup  # noqa: E402
-
-from scripts.simulator import SimConfig, run  # noqa: E402
+from simulator import SimConfig, run  # noqa: E402
 
 FIRST_ID = 4206000000
 
