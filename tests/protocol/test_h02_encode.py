@@ -181,3 +181,21 @@ def test_clock_is_read_once_per_feed() -> None:
     raw = b"*HQ,1,V1,050316,A,2212.8745,N,11346.6574,E,1,2,220902,FFFFFBFF#"
     c.feed(raw * 5)
     assert len(calls) == 1
+
+
+def test_default_clock_replies_with_the_current_utc_second() -> None:
+    """Without an injected clock the stamps come from the wall clock, formatted once a second."""
+    from custom_components.sinotrack.protocol.h02 import H02Codec
+
+    raw = b"*HQ,1,V1,050316,A,2212.8745,N,11346.6574,E,1,2,220902,FFFFFBFF#"
+    binary = bytes.fromhex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
+    c = H02Codec()
+    for _ in range(3):  # fresh, then from the per-second cache
+        before = datetime.now(UTC).replace(microsecond=0)
+        sync, ack = c.feed(raw)[0].reply, c.feed(binary)[0].reply
+        after = datetime.now(UTC)
+        assert sync is not None
+        assert ack is not None
+        stamp = datetime.strptime(sync.decode()[-15:-1], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        assert before <= stamp <= after
+        assert ack.decode()[-7:-1] in {stamp.strftime("%H%M%S"), after.strftime("%H%M%S")}

@@ -22,6 +22,7 @@ messages (``tests/protocol/test_h02_fast.py``, ``scripts/fuzz_codec.py``).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, Final
@@ -81,6 +82,27 @@ def _utc(now: datetime) -> datetime:
 
 def _default_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def _stamps_of(t: datetime) -> tuple[str, str]:
+    """``(yyyyMMddHHmmss, HHmmss)`` of a UTC time: the reply time stamps (§6)."""
+    # %-formatting: half the cost of the f-string with six format specs.
+    full = "%04d%02d%02d%02d%02d%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)  # noqa: UP031
+    return full, full[8:]
+
+
+_wall: tuple[int, tuple[str, str]] = (-1, ("", ""))  # one (second, stamps) for every connection
+
+
+def _wall_stamps() -> tuple[str, str]:
+    """The stamps of the wall clock's current second, formatted once per second for all
+    connections: at one report per read, reading and formatting the clock per read was a fifth
+    of the codec's time (6.0 -> 4.8 µs for a one-report read)."""
+    global _wall  # noqa: PLW0603 - a cache swapped as one tuple
+    second = int(time.time())
+    if second != _wall[0]:
+        _wall = (second, _stamps_of(datetime.fromtimestamp(second, UTC)))
+    return _wall[1]
 
 
 # Lead byte, 7 BCD bytes, one byte with a BCD high nibble (the pad of a 15-digit ID), 3 BCD.
@@ -511,17 +533,10 @@ class H02Codec(Codec):
     def _stamp(self) -> tuple[str, str]:
         """``(yyyyMMddHHmmss, HHmmss)`` in UTC, read once per feed call."""
         if self._stamps is None:
-            t = self._clock_now()
-            # %-formatting: half the cost of the f-string with six format specs (once per feed).
-            full = "%04d%02d%02d%02d%02d%02d" % (  # noqa: UP031
-                t.year,
-                t.month,
-                t.day,
-                t.hour,
-                t.minute,
-                t.second,
-            )
-            self._stamps = (full, full[8:])
+            if self.clock is _default_clock:
+                self._stamps = _wall_stamps()
+            else:
+                self._stamps = _stamps_of(self._clock_now())
         return self._stamps
 
     # --- commands ---------------------------------------------------------------------------
