@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from codec_helpers import decoding_helpers
+
 from custom_components.sinotrack.protocol.jt808 import Jt808Codec, build_frame, escape
-from custom_components.sinotrack.protocol.model import Decoded, DecodeError
 
 VECTORS_PATH = Path(__file__).parent / "data" / "jt808_vectors.json"  # copy of shared/protocol
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -61,21 +62,7 @@ def codec(**kwargs: Any) -> Jt808Codec:
     return Jt808Codec(**kwargs)
 
 
-def decode_all(data: bytes, **kwargs: Any) -> list[Decoded | DecodeError]:
-    """Feed one TCP segment to a fresh codec and flush it."""
-    c = codec(**kwargs)
-    return c.feed(data) + c.flush()
-
-
-def messages(data: bytes, **kwargs: Any) -> list[Decoded]:
-    return [item for item in decode_all(data, **kwargs) if isinstance(item, Decoded)]
-
-
-def one(data: bytes, **kwargs: Any) -> Decoded:
-    out = decode_all(data, **kwargs)
-    assert len(out) == 1, out
-    assert isinstance(out[0], Decoded), out
-    return out[0]
+decode_all, messages, one = decoding_helpers(codec)
 
 
 def frame(
