@@ -487,6 +487,10 @@ class TcpSession(asyncio.BufferedProtocol, Session):
             self._idle.cancel()
             self._idle = None
         listener = self.listener
+        if self.codec is not None and self.codec.buffered:
+            # The stream ended: what the codec still held is decoded now, not dropped (a binary
+            # frame shorter than the last one waits in case it is the start of a longer one).
+            listener.dispatch(self.codec.flush(), self)
         if self in listener.sessions:
             listener.sessions.discard(self)
             listener.stats.connections_open = len(listener.sessions)

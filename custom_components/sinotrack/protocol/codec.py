@@ -35,6 +35,10 @@ class Codec(ABC):
     def feed_datagram(self, data: bytes) -> list[Decoded | DecodeError]:
         """Consume one whole UDP datagram."""
 
+    @abstractmethod
+    def flush(self) -> list[Decoded | DecodeError]:
+        """What is buffered, decoded as if the stream ended here (the connection closed)."""
+
     @property
     @abstractmethod
     def buffered(self) -> int:
