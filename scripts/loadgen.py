@@ -55,9 +55,21 @@ def latitude_of(seq: int) -> float:
     return LAT_DEG + (seq / 10000) / 60
 
 
+def _longitude_minutes(index: int) -> tuple[int, int]:
+    """Tracker ``index``'s longitude, 004°MM.MMMM' E: whole minutes and ten-thousandths."""
+    return index % 60, (index * 37) % 10000
+
+
+def longitude_text(index: int) -> str:
+    """The longitude tracker ``index`` reports (``DDDMM.MMMM``): each tracker its own."""
+    minutes, fraction = _longitude_minutes(index)
+    return f"004{minutes:02d}.{fraction:04d}"
+
+
 def longitude_of(index: int) -> float:
-    """The longitude the integration shows for tracker ``index`` (each tracker its own)."""
-    return 4 + (index % 60 + ((index * 37) % 10000) / 10000) / 60
+    """The longitude the integration shows for tracker ``index``."""
+    minutes, fraction = _longitude_minutes(index)
+    return 4 + (minutes + fraction / 10000) / 60
 
 
 def seq_of(latitude: float) -> int:
@@ -122,8 +134,7 @@ class Conn:
         self.out = b""  # bytes the kernel did not take yet
         self.next_due = 0.0
         self.changes = changes
-        # a different longitude per tracker: 004°MM.MMMM' E
-        self.lon = f"004{(index % 60):02d}.{(index * 37) % 10000:04d}"
+        self.lon = longitude_text(index)
 
     def report(self, clock: Clock) -> bytes:
         seq = self.seq % SEQ_MODULO
