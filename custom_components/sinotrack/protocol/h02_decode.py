@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from .h02_fast import KNOTS_TO_KMH, PROTOCOL, fix_fast, h02_position
+from .h02_fast import KNOTS_TO_KMH, PROTOCOL, fix_fast, h02_extras, h02_position
 from .h02_values import (
     DATES,
     HEX_DIGITS,
@@ -190,7 +190,6 @@ def fix_block(  # noqa: PLR0917
     else:
         status, flags, alarms, k = None, NO_FLAGS, NO_ALARMS, j
     k += 1
-    extras = (tuple(map(str.strip, f[k:])) if spaced else tuple(f[k:])) if k < n else ()
     return h02_position(
         dev,
         mtype,
@@ -205,7 +204,7 @@ def fix_block(  # noqa: PLR0917
         alarms,
         None,
         False,
-        extras,
+        h02_extras(f, k, spaced),
     )
 
 

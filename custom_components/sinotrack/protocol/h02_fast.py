@@ -73,6 +73,13 @@ def h02_position(  # noqa: PLR0917 - positional on purpose: the hot path
     )
 
 
+def h02_extras(f: list[str], start: int, spaced: bool) -> tuple[str, ...]:
+    """The fields from ``f[start]`` on (cell data and the like), trimmed if the frame has spaces."""
+    if start >= len(f):
+        return ()
+    return tuple(map(str.strip, f[start:])) if spaced else tuple(f[start:])
+
+
 def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
     """A text position in the standard layout; ``f`` is ``body`` (between ``*`` and ``#``)
     split on commas, ``mtype`` its message type. None: not this layout, let ``fix_block`` decide.
@@ -114,10 +121,6 @@ def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
             return None
     except (ValueError, KeyError):
         return None
-    if len(f) > 13:
-        extras = tuple(map(str.strip, f[13:])) if " " in body else tuple(f[13:])
-    else:
-        extras = ()
     status, flags, alarms = info
     return h02_position(
         f[1],
@@ -133,7 +136,7 @@ def fix_fast(f: list[str], mtype: str, body: str) -> Position | None:
         alarms,
         None,
         False,
-        extras,
+        h02_extras(f, 13, " " in body),
     )
 
 
