@@ -294,8 +294,10 @@ async def test_services_and_button(
 
     async def answer(expected: bytes, reply: str) -> None:
         sent = await tracker.read_frame()
-        assert re.fullmatch(expected, sent), sent
-        await tracker.send(reply)
+        match = re.fullmatch(expected, sent)
+        assert match, sent
+        # A tracker echoes the command's time tag (reference capture: V4,D1,60,65535,<tag>,…).
+        await tracker.send(reply.format(tag=match.group(1).decode()) if match.groups() else reply)
 
     call = hass.services.async_call(
         DOMAIN, "request_position", {"device_id": device.id}, blocking=True, return_response=True
@@ -320,9 +322,7 @@ async def test_services_and_button(
             DOMAIN, "set_interval", {"device_id": device.id, "seconds": 30}, blocking=True
         )
     )
-    await answer(
-        rb"\*HQ,4106011660,D1,(\d{6}),30#", f"*HQ,{TID},V4,D1,30,1,{dt_util.utcnow():%H%M%S}#"
-    )
+    await answer(rb"\*HQ,4106011660,D1,(\d{6}),30#", f"*HQ,{TID},V4,D1,30,1,{{tag}}#")
     await asyncio.wait_for(task, 5)
 
     # Raw commands are for administrators only.
