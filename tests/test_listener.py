@@ -191,30 +191,61 @@ def test_rate_limited_log(caplog: Any) -> None:
     assert "bad frame y (4 similar messages suppressed)" in caplog.text
 
 
-async def test_a_report_held_back_is_taken_when_the_tracker_hangs_up(hass: HomeAssistant) -> None:
-    """A binary frame shorter than the one before waits for more bytes (it could be the start of
-    a longer frame); when the connection ends it is decoded, not dropped."""
-    port = free_port()
-    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
-    long_frame = bytes.fromhex(  # 45 bytes, this tracker's ID
-        f"24{TID}21532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f"
-    )
-    short_frame = bytes.fromhex(  # 32 bytes, 50.58855 N 4.53035 E
-        f"24{TID}1245431311165035313006004318210e000000fffffbffff0024"
-    )
-    assert (len(long_frame), len(short_frame)) == (45, 32)
+# A binary frame shorter than the one before waits for more bytes: it could be the start of a
+# longer frame cut at a segment boundary.
+LONG_FRAME = bytes.fromhex(  # 45 bytes, this tracker's ID
+    f"24{TID}21532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f"
+)
+SHORT_FRAME = bytes.fromhex(  # 32 bytes, 50.58855 N 4.53035 E
+    f"24{TID}1245431311165035313006004318210e000000fffffbffff0024"
+)
+
+
+async def _hold_a_short_frame(hass: HomeAssistant, port: int) -> tuple[FakeTracker, str]:
+    assert (len(LONG_FRAME), len(SHORT_FRAME)) == (45, 32)
     location = entity_id(hass, "device_tracker", f"{TID}_location")
     client = await FakeTracker(port).connect()
-    await client.send(long_frame)
+    await client.send(LONG_FRAME)
     assert (await client.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
     first = await wait_for(lambda: hass.states.get(location).attributes.get("latitude"))
-    await client.send(short_frame)
+    await client.send(SHORT_FRAME)
     await asyncio.sleep(0.2)
     assert hass.states.get(location).attributes["latitude"] == first  # held, not yet decoded
-    await client.close()
+    return client, location
+
+
+async def _the_short_frame_is_in(hass: HomeAssistant, location: str) -> None:
     await wait_for(
         lambda: hass.states.get(location).attributes["latitude"] == pytest.approx(50.58855),
         what="the held report in the state machine",
     )
     assert hass.states.get(location).attributes["longitude"] == pytest.approx(4.53035)
+
+
+async def test_a_report_held_back_is_taken_once_the_tracker_is_quiet(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listener_module, "SETTLE_S", 0.5)
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    client, location = await _hold_a_short_frame(hass, port)
+    await _the_short_frame_is_in(hass, location)
+    assert (await client.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
+    assert entry.runtime_data.listener.stats.codec.errors == 0
+    # The connection goes on as before: a report alone in a segment is taken at once.
+    await client.send(LONG_FRAME)
+    assert (await client.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
+    await client.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_report_held_back_is_taken_when_the_tracker_hangs_up(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listener_module, "SETTLE_S", 60.0)
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    client, location = await _hold_a_short_frame(hass, port)
+    await client.close()
+    await _the_short_frame_is_in(hass, location)
     await hass.config_entries.async_unload(entry.entry_id)

@@ -29,6 +29,7 @@ from .protocol.model import CodecStats, Decoded, DecodeError
 _LOGGER = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_S = 30 * 60
+SETTLE_S = 2.0  # quiet time after which bytes a codec holds are checked for a whole frame
 MAX_UDP_PEERS = 4096  # codec state kept per UDP source address, least recently seen dropped first
 RECENT_FRAMES = 20
 READ_CHUNK = 8192  # bytes read per callback: about a hundred reports, well under a millisecond
@@ -424,6 +425,7 @@ class TcpSession(asyncio.BufferedProtocol, Session):
         self.transport: asyncio.Transport | None = None
         self.last_activity = 0.0
         self._idle: asyncio.TimerHandle | None = None
+        self._settle_timer: asyncio.TimerHandle | None = None
         self._closed = False
         self.on_close: Callable[[], None] | None = None
 
@@ -477,15 +479,38 @@ class TcpSession(asyncio.BufferedProtocol, Session):
             self.codec = codec
             data = data[skipped:]
         listener.dispatch(codec.feed(data), self)
+        if codec.buffered and self._settle_timer is None:
+            self._arm_settle(SETTLE_S)
+
+    def _arm_settle(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._settle_timer = loop.call_later(delay, self._settle_held)
+
+    def _settle_held(self) -> None:
+        """The codec still holds bytes: once the tracker has been quiet, take what is whole.
+
+        A report that is complete but could be the start of a longer frame would otherwise wait
+        for the tracker's next report, a whole reporting interval (``Codec.settle``).
+        """
+        self._settle_timer = None
+        codec = self.codec
+        if self._closed or codec is None or not codec.buffered:
+            return
+        quiet = time.monotonic() - self.last_activity
+        if quiet < SETTLE_S:
+            self._arm_settle(SETTLE_S - quiet)
+            return
+        self.listener.dispatch(codec.settle(), self)
 
     def eof_received(self) -> bool | None:
         return False  # close our side too: trackers never half-close on purpose
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
+        for timer in (self._idle, self._settle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._idle = self._settle_timer = None
         listener = self.listener
         if self.codec is not None and self.codec.buffered:
             # The stream ended: what the codec still held is decoded now, not dropped (a binary

@@ -77,6 +77,29 @@ def test_binary_cut_at_a_chunk_boundary_waits() -> None:
     assert frames(c.feed(B45[40:] + TEXT)) == [B45, TEXT]
 
 
+def test_a_quiet_line_settles_a_held_frame_that_is_whole() -> None:
+    c = codec()
+    assert frames(c.feed(B45)) == [B45]
+    assert c.feed(B32) == []  # could be the start of another 45-byte frame
+    out = c.settle()
+    assert frames(out) == [B32]
+    assert isinstance(out[0], Decoded)
+    assert out[0].reply is not None
+    assert out[0].reply.startswith(b"*HQ,4106011660,R12,")
+    assert c.buffered == 0
+    assert c.settle() == []
+    # The settled frame is the new length: a 32-byte frame alone in a segment goes at once.
+    assert frames(c.feed(B32)) == [B32]
+    # What is plainly cut short stays held for the rest, and the previous length still counts.
+    assert frames(c.feed(B45)) == [B45]
+    assert c.feed(B45[:40]) == c.settle() == []
+    assert c.buffered == 40
+    assert frames(c.feed(B45[40:])) == [B45]
+    assert c.feed(TEXT[:30]) == c.settle() == []
+    assert frames(c.feed(TEXT[30:])) == [TEXT]
+    assert c.feed(B32) == []  # still 45 after settles that took nothing
+
+
 def test_binary_followed_by_partial_next_frame() -> None:
     c = codec()
     assert frames(c.feed(B45 + b"*")) == [B45]

@@ -39,6 +39,14 @@ class Codec(ABC):
     def flush(self) -> list[Decoded | DecodeError]:
         """What is buffered, decoded as if the stream ended here (the connection closed)."""
 
+    def settle(self) -> list[Decoded | DecodeError]:
+        """What the buffer holds that is complete by itself, now that the device has gone quiet.
+
+        Unlike ``flush``, a frame that is plainly cut short stays buffered for the rest. Only
+        codecs whose frames carry no end marker hold complete frames back; others have none.
+        """
+        return []
+
     @property
     @abstractmethod
     def buffered(self) -> int:

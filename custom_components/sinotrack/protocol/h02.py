@@ -11,7 +11,9 @@ it is emitted if the buffer ends exactly at a known frame length that is not sho
 previous binary frame on this connection, because devices write one report per TCP segment and
 waiting for the next report would delay every position by a whole reporting interval. A segment
 boundary that falls exactly at such a length inside a longer frame is the one case that still
-goes wrong; ``eager_binary=False`` waits for what follows (or ``flush()``) instead.
+goes wrong; ``eager_binary=False`` waits for what follows (or ``flush()``) instead. A frame
+shorter than the previous one is held, in case it is the start of a longer one, until more bytes
+come or the connection has been quiet for a moment (``settle()``, called by the listener).
 
 Speed: a chunk of clean frames back to back (nearly all traffic) goes through ``_fast_frames``
 and the flat decoders of ``h02_fast``; anything else (garbage, cut frames, unusual layouts)
@@ -223,6 +225,20 @@ class H02Codec(Codec):
         self._now = self._stamps = None
         if buf:
             self._split(buf, out, final=True)
+        return out
+
+    def settle(self) -> list[Decoded | DecodeError]:
+        """A held binary frame of a known length, once the device has gone quiet.
+
+        A frame shorter than the previous binary frame may be the start of a longer one cut
+        at a segment boundary; a quiet moment with nothing following says it is whole.
+        """
+        if not self._buf or not self.eager_binary:
+            return []
+        previous, self._bin_len = self._bin_len, 0  # the length rule, without the previous frame
+        out = self.feed(b"")
+        if not out:
+            self._bin_len = previous
         return out
 
     # --- framing ----------------------------------------------------------------------------
