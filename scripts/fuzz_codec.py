@@ -4,10 +4,10 @@
 
 Inputs: pure random bytes, valid frames from the reference vectors with random byte edits,
 insertions, deletions and truncations, and splices of several frames; each goes through
-``feed`` (in random chunks, then ``flush``) and ``feed_datagram``. A failure is any exception,
-a buffer above the cap, or a difference between the codec's fast path and its general path (the
-same input through a second codec with ``fast_path = False``: same messages, replies, errors and
-counters). Prints a summary; exit status 1 if anything failed.
+``feed`` (in random chunks, now and then ``settle``, then ``flush``) and ``feed_datagram``. A
+failure is any exception, a buffer above the cap, or a difference between the codec's fast path
+and its general path (the same input through a second codec with ``fast_path = False``: same
+messages, replies, errors and counters). Prints a summary; exit status 1 if anything failed.
 """
 
 from __future__ import annotations
@@ -110,6 +110,12 @@ def _run_one(rng: random.Random, data: bytes) -> None:
             raise AssertionError("fast and general paths differ (feed)")
         if codec.buffered > CAP:
             raise AssertionError(f"buffered {codec.buffered} > {CAP}")
+        if rng.random() < 0.1:  # the line goes quiet here
+            out = codec.settle()
+            if out != general.settle():
+                raise AssertionError("fast and general paths differ (settle)")
+            if not all(isinstance(item, Decoded | DecodeError) for item in out):
+                raise TypeError(f"settle returned {out!r}")
         pos += step
     if codec.flush() != general.flush():
         raise AssertionError("fast and general paths differ (flush)")
