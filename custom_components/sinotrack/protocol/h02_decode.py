@@ -267,6 +267,23 @@ def _status_fields(text: str) -> tuple[int | None, Flags, frozenset[Alarm]]:
     return info if info is not None else (None, NO_FLAGS, NO_ALARMS)
 
 
+def _cell_report(
+    dev: str,
+    kind: str,
+    when: datetime | None,
+    *,
+    mcc: int | None,
+    mnc: int | None,
+    cells: tuple[Cell, ...],
+    status: str | None,
+) -> CellReport:
+    """A cell-tower report; ``status`` is the status word as sent (None: the message has none)."""
+    word, flags, alarms = (
+        _status_fields(status) if status is not None else (None, NO_FLAGS, NO_ALARMS)
+    )
+    return CellReport(PROTOCOL, dev, kind, when, mcc, mnc, cells, word, flags, alarms)
+
+
 def _nbr(f: list[str], dev: str) -> CellReport:
     """``NBR,HHMMSS,MCC,MNC,delay,count,{lac,cid,rssi}xcount,DDMMYY,status[,n]``."""
     if len(f) < 8:
@@ -276,19 +293,9 @@ def _nbr(f: list[str], dev: str) -> CellReport:
     if count < 0 or end + 1 >= len(f):
         raise ProtocolError("NBR: cell count does not match")
     cells = tuple(c for k in range(8, end, 3) if (c := _cell(f[k], f[k + 1], f[k + 2])))
-    status, flags, alarms = _status_fields(f[end + 1])
-    return CellReport(
-        PROTOCOL,
-        dev,
-        "NBR",
-        _time_date(f[3], f[end]),
-        _int_or_none(f[4]),
-        _int_or_none(f[5]),
-        cells,
-        status,
-        flags,
-        alarms,
-    )
+    when = _time_date(f[3], f[end])
+    mcc, mnc = _int_or_none(f[4]), _int_or_none(f[5])
+    return _cell_report(dev, "NBR", when, mcc=mcc, mnc=mnc, cells=cells, status=f[end + 1])
 
 
 def _v3(f: list[str], dev: str) -> CellReport:
@@ -301,19 +308,9 @@ def _v3(f: list[str], dev: str) -> CellReport:
     if count < 0 or end + 4 >= len(f):
         raise ProtocolError("V3: cell count does not match")
     cells = tuple(c for k in range(6, end, 4) if (c := _cell(f[k], f[k + 1], f[k + 2])))
-    status, flags, alarms = _status_fields(f[end + 4])
-    return CellReport(
-        PROTOCOL,
-        dev,
-        "V3",
-        _time_date(f[3], f[end + 3]),
-        _int_or_none(operator[:3]),
-        _int_or_none(operator[3:]),
-        cells,
-        status,
-        flags,
-        alarms,
-    )
+    when = _time_date(f[3], f[end + 3])
+    mcc, mnc = _int_or_none(operator[:3]), _int_or_none(operator[3:])
+    return _cell_report(dev, "V3", when, mcc=mcc, mnc=mnc, cells=cells, status=f[end + 4])
 
 
 def _base(f: list[str], dev: str) -> CellReport:
@@ -321,20 +318,10 @@ def _base(f: list[str], dev: str) -> CellReport:
     if len(f) < 10:
         raise ProtocolError("BASE: too few fields")
     cell = _cell(f[6], f[7], "")
-    status, flags, alarms = _status_fields(f[9])
     cells = (cell,) if cell and (cell.lac or cell.cid) else ()
-    return CellReport(
-        PROTOCOL,
-        dev,
-        "BASE",
-        _time_date(f[3], f[8]),
-        _int_or_none(f[4]),
-        _int_or_none(f[5]),
-        cells,
-        status,
-        flags,
-        alarms,
-    )
+    when = _time_date(f[3], f[8])
+    mcc, mnc = _int_or_none(f[4]), _int_or_none(f[5])
+    return _cell_report(dev, "BASE", when, mcc=mcc, mnc=mnc, cells=cells, status=f[9])
 
 
 def _bs(f: list[str], dev: str) -> CellReport:
@@ -344,22 +331,14 @@ def _bs(f: list[str], dev: str) -> CellReport:
     k = len(f) - 1
     while k > 6 and text_status(f[k]) is None:
         k -= 1
-    status, flags, alarms = _status_fields(f[k]) if k > 6 else (None, NO_FLAGS, NO_ALARMS)
     end = k - 1 if k > 6 else len(f)
     cells = tuple(
         c for j in range(6, end - 2, 3) if (c := _cell(f[j], f[j + 1], f[j + 2], 16)) and c.cid
     )
-    return CellReport(
-        PROTOCOL,
-        dev,
-        "BS",
-        _time_date(f[3], f[end]) if end < len(f) else None,
-        _int_or_none(f[4], 16),
-        _int_or_none(f[5], 16),
-        cells,
-        status,
-        flags,
-        alarms,
+    when = _time_date(f[3], f[end]) if end < len(f) else None
+    mcc, mnc = _int_or_none(f[4], 16), _int_or_none(f[5], 16)
+    return _cell_report(
+        dev, "BS", when, mcc=mcc, mnc=mnc, cells=cells, status=f[k] if k > 6 else None
     )
 
 
@@ -495,9 +474,8 @@ def _vp1(f: list[str], dev: str) -> Position | CellReport:
                 cell := _cell(part[0], part[1], part[2] if len(part) > 2 else "")
             ):
                 cells.append(cell)
-        return CellReport(
-            PROTOCOL, dev, "VP1", None, _int_or_none(f[4]), _int_or_none(f[5]), tuple(cells)
-        )
+        mcc, mnc = _int_or_none(f[4]), _int_or_none(f[5])
+        return _cell_report(dev, "VP1", None, mcc=mcc, mnc=mnc, cells=tuple(cells), status=None)
     return fix_block(f, 3, "VP1", dev, has_time=False, b_valid=True)
 
 
