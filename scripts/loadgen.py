@@ -49,27 +49,27 @@ def tracker_id(index: int) -> str:
     return f"7{index:09d}"
 
 
+def latitude_text(seq: int) -> str:
+    """The latitude report ``seq`` carries (``DDMM.MMMM``): the minutes are the number."""
+    minutes, fraction = divmod(seq % SEQ_MODULO, 10000)
+    return f"{LAT_DEG:02d}{minutes:02d}.{fraction:04d}"
+
+
 def latitude_of(seq: int) -> float:
-    """The latitude the integration shows for report ``seq`` (what the parent decodes back)."""
-    seq %= SEQ_MODULO
-    return LAT_DEG + (seq / 10000) / 60
-
-
-def _longitude_minutes(index: int) -> tuple[int, int]:
-    """Tracker ``index``'s longitude, 004°MM.MMMM' E: whole minutes and ten-thousandths."""
-    return index % 60, (index * 37) % 10000
+    """The latitude the integration shows for report ``seq``, to the last bit (as H02 decodes)."""
+    degrees, minutes = divmod(float(latitude_text(seq)), 100.0)
+    return degrees + minutes / 60.0
 
 
 def longitude_text(index: int) -> str:
     """The longitude tracker ``index`` reports (``DDDMM.MMMM``): each tracker its own."""
-    minutes, fraction = _longitude_minutes(index)
-    return f"004{minutes:02d}.{fraction:04d}"
+    return f"004{index % 60:02d}.{(index * 37) % 10000:04d}"
 
 
 def longitude_of(index: int) -> float:
-    """The longitude the integration shows for tracker ``index``."""
-    minutes, fraction = _longitude_minutes(index)
-    return 4 + (minutes + fraction / 10000) / 60
+    """The longitude the integration shows for tracker ``index``, to the last bit."""
+    degrees, minutes = divmod(float(longitude_text(index)), 100.0)
+    return degrees + minutes / 60.0
 
 
 def seq_of(latitude: float) -> int:
@@ -146,7 +146,7 @@ class Conn:
         else:
             speed, course, status = 10 + odd, 0, STATUS_PARKED  # 18.5 / 20.4 km/h
         return (
-            f"*HQ,{self.tid},V1,{clock.hms},A,{LAT_DEG:02d}{seq // 10000:02d}.{seq % 10000:04d},N,"
+            f"*HQ,{self.tid},V1,{clock.hms},A,{latitude_text(seq)},N,"
             f"{self.lon},E,{speed:06.2f},{course:03d},{clock.dmy},{status}#"
         ).encode()
 
