@@ -1,15 +1,15 @@
 """End-to-end benchmark: Home Assistant with the integration, trackers flooding it over TCP.
 
 Run through ``scripts/bench e2e``. Home Assistant runs in this process (the test harness of
-pytest-homeassistant-custom-component builds it: real event loop, state machine, event bus,
-entity and device registries in memory; no recorder, no frontend, no HTTP). The integration is
-set up with M tracker subentries. ``scripts/loadgen.py`` runs in a separate process and floods
-the listener over loopback TCP: M connections, each keeping a few H02 V1 reports in flight
-(closed loop: a reply lets it send the next). ``--changes position`` (the default): every report
-moves the tracker and changes its speed, so two entities write on every report and "last seen"
-once a second (its resolution) — the lightest report, where the fixed cost per report weighs
-most. ``--changes all``: every report also flips motion, ignition, external power (an alarm on
-every other report) and the immobilizer flag, so every entity a report can reach writes.
+pytest-homeassistant-custom-component builds it: real event loop, state machine, event bus, entity
+and device registries in memory; no frontend, no HTTP, no recorder unless ``--recorder``). The
+integration is set up with M tracker subentries. ``scripts/loadgen.py`` runs in a separate process
+and floods the listener over loopback TCP: M connections, each keeping a few H02 V1 reports in
+flight (closed loop: a reply lets it send the next). ``--changes position`` (the default): every
+report moves the tracker and changes its speed, so two entities write on every report and "last
+seen" once a second (its resolution) — the lightest report, where the fixed cost per report weighs
+most. ``--changes all``: every report also flips motion, ignition, external power (an alarm on every
+other report) and the immobilizer flag, so every entity a report can reach writes.
 
 Phase 1 (integration), over T seconds after a warm-up:
 - reports/s: messages the hub took per second;
@@ -87,6 +87,17 @@ async def home_assistant(config_dir: str) -> AsyncIterator[Any]:
             yield hass
         finally:
             await hass.async_stop(force=True)
+
+
+async def start_recorder(hass: Any) -> None:
+    """The recorder as in a user's Home Assistant: its defaults (SQLite in the config folder)."""
+    from homeassistant.helpers import recorder as recorder_helper
+    from homeassistant.setup import async_setup_component
+
+    recorder_helper.async_initialize_recorder(hass)  # what bootstrap does first
+    if not await async_setup_component(hass, "recorder", {"recorder": {}}):
+        raise SystemExit("the recorder did not set up")
+    await hass.async_block_till_done()
 
 
 async def setup_integration(hass: Any, port: int, trackers: int, first: int = 0) -> Any:
@@ -526,6 +537,8 @@ async def bench(args: argparse.Namespace) -> int:
     port = ha_setup.free_port()
     with tempfile.TemporaryDirectory(prefix="sinotrack-bench-") as config_dir:
         async with home_assistant(config_dir) as hass:
+            if args.recorder:
+                await start_recorder(hass)
             t_setup = time.monotonic()
             entry = await setup_integration(hass, port, args.trackers)
             setup_s = time.monotonic() - t_setup
@@ -714,6 +727,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure phase 3: a bare asyncio server writing the anchor's states under the "
         "same flood (the least any integration could cost)",
+    )
+    parser.add_argument(
+        "--recorder",
+        action="store_true",
+        help="run the recorder (default settings) in every phase, as a user's Home Assistant does",
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured phase into FILE")
     args = parser.parse_args(argv)
