@@ -28,6 +28,10 @@ since a write that changes nothing is cheaper and is not "the same state change"
 per report is what Home Assistant itself costs for those state changes; ``overhead_ratio`` =
 phase 1 / phase 2.
 
+Phase 3 (the floor; ``--no-floor`` skips it): a bare asyncio server that only writes the anchor's
+states and the replies, under the same flood (``run_floor``); ``floor_ratio`` = phase 3 /
+phase 2, what sockets alone add to the state writes at this load.
+
 The last line of output is one JSON object.
 """
 
@@ -403,7 +407,7 @@ class FloorLoad:
 
 
 async def run_floor(writer: AnchorWriter, load: FloorLoad) -> dict[str, float]:
-    """Phase 3 (``--floor``): the least any integration could cost for the same flood.
+    """Phase 3: the least any integration could cost for the same flood.
 
     A bare asyncio server that, for each report, writes the anchor's precomputed state changes
     and sends the reply: sockets and state writes, no decoding, no hub, no entity logic. The
@@ -700,6 +704,11 @@ async def bench(args: argparse.Namespace) -> int:
         "floor_us_per_report": (
             round(floor_result["cpu_us_per_report"], 1) if floor_result is not None else None
         ),
+        "floor_ratio": (  # the floor / the anchor: what sockets alone add to the state writes
+            round(floor_result["cpu_us_per_report"] / anchor["cpu_us_per_report"], 3)
+            if floor_result is not None
+            else None
+        ),
         "acked": acked_total,
         "loadgen": summary,
         "python": info["python"],
@@ -724,9 +733,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--floor",
-        action="store_true",
-        help="also measure phase 3: a bare asyncio server writing the anchor's states under the "
-        "same flood (the least any integration could cost)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure phase 3: a bare asyncio server writing the anchor's states under the same "
+        "flood, the least any integration could cost (on by default)",
     )
     parser.add_argument(
         "--recorder",
