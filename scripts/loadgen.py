@@ -55,10 +55,15 @@ def latitude_text(seq: int) -> str:
     return f"{LAT_DEG:02d}{minutes:02d}.{fraction:04d}"
 
 
-def latitude_of(seq: int) -> float:
-    """The latitude the integration shows for report ``seq``, to the last bit (as H02 decodes)."""
-    degrees, minutes = divmod(float(latitude_text(seq)), 100.0)
+def _degrees(text: str) -> float:
+    """``DDMM.MMMM`` (or ``DDDMM.MMMM``) in degrees, to the last bit as the H02 codec reads it."""
+    degrees, minutes = divmod(float(text), 100.0)
     return degrees + minutes / 60.0
+
+
+def latitude_of(seq: int) -> float:
+    """The latitude the integration shows for report ``seq``."""
+    return _degrees(latitude_text(seq))
 
 
 def longitude_text(index: int) -> str:
@@ -67,9 +72,8 @@ def longitude_text(index: int) -> str:
 
 
 def longitude_of(index: int) -> float:
-    """The longitude the integration shows for tracker ``index``, to the last bit."""
-    degrees, minutes = divmod(float(longitude_text(index)), 100.0)
-    return degrees + minutes / 60.0
+    """The longitude the integration shows for tracker ``index``."""
+    return _degrees(longitude_text(index))
 
 
 def seq_of(latitude: float) -> int:
