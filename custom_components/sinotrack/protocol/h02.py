@@ -381,8 +381,8 @@ class H02Codec(Codec):
                 j = pos + MIN_BINARY
                 if j >= n or buf[j] not in _LEADS:
                     j = _first_lead(buf, j, min(n, pos + MAX_BINARY + 1))
-                if j < 0:  # the last frame buffered: the eager rule of the module docstring
-                    if not (self.eager_binary and n - pos in BINARY_LENGTHS and n - pos >= bin_len):
+                if j < 0:  # the last frame buffered
+                    if not self._takes_last(n - pos, bin_len):
                         break
                     j = n
                 elif _starts_frame(buf, j, n) is not True:
@@ -463,9 +463,14 @@ class H02Codec(Codec):
             return self._bin_len or MIN_BINARY
         if final:
             return avail
-        if self.eager_binary and avail in BINARY_LENGTHS and avail >= self._bin_len:
+        if self._takes_last(avail, self._bin_len):
             return avail
         return 0
+
+    def _takes_last(self, length: int, previous: int) -> bool:
+        """The eager rule (module docstring) for a binary frame that ends the buffer: taken if
+        its length is a known one, not shorter than the previous binary frame's."""
+        return self.eager_binary and length in BINARY_LENGTHS and length >= previous
 
     # --- decoding and replies -----------------------------------------------------------------
 
