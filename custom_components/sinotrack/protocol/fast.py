@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from .model import Alarm, Decoded, Flags, Message, Position
+from .model import Alarm, Cell, Decoded, Flags, Message, Position, WifiAccessPoint
 
 _POSITION_FIELDS = (
     "protocol",
@@ -39,6 +39,12 @@ _POSITION_FIELDS = (
     "satellites",
     "stored",
     "extras",
+    "iccid",
+    "mcc",
+    "mnc",
+    "cells",
+    "wifi",
+    "warnings",
 )
 
 PositionBuilder = Callable[..., Position]
@@ -81,6 +87,12 @@ def _make_position_builder() -> PositionBuilder:
         satellites: int | None,
         stored: bool,
         extras: tuple[str, ...],
+        iccid: str | None = None,
+        mcc: int | None = None,
+        mnc: int | None = None,
+        cells: tuple[Cell, ...] = (),
+        wifi: tuple[WifiAccessPoint, ...] = (),
+        warnings: tuple[str, ...] = (),
     ) -> Position:
         o: Any = new(twin)
         o.protocol = protocol
@@ -104,6 +116,12 @@ def _make_position_builder() -> PositionBuilder:
         o.satellites = satellites
         o.stored = stored
         o.extras = extras
+        o.iccid = iccid
+        o.mcc = mcc
+        o.mnc = mnc
+        o.cells = cells
+        o.wifi = wifi
+        o.warnings = warnings
         o.__class__ = Position
         return o  # type: ignore[no-any-return]
 

@@ -50,6 +50,23 @@ NO_FLAGS = Flags()
 
 
 @dataclass(frozen=True, slots=True)
+class Cell:
+    """One GSM/LTE cell of a base-station (LBS) report."""
+
+    lac: int
+    cid: int
+    rssi: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WifiAccessPoint:
+    """A Wi-Fi access point a report lists (H02 V8): its BSSID and signal as sent."""
+
+    bssid: str  # 12 hex digits, as sent
+    rssi: int  # as sent (SinoTrack 4G: signal = rssi - 110 dBm)
+
+
+@dataclass(frozen=True, slots=True)
 class Position:
     """A location report (H02 V1/V2/V5/V6/V8/V19/VI1/VP1/binary, JT/T 808 0x0200 …)."""
 
@@ -74,6 +91,12 @@ class Position:
     satellites: int | None = None
     stored: bool = False  # the device says this report was buffered and is sent late
     extras: tuple[str, ...] = ()  # vendor fields kept raw
+    iccid: str | None = None  # the SIM's ICCID (H02 V6)
+    mcc: int | None = None  # the serving cell (H02 V6/V8), when the report names one
+    mnc: int | None = None
+    cells: tuple[Cell, ...] = ()
+    wifi: tuple[WifiAccessPoint, ...] = ()  # access points seen (H02 V8)
+    warnings: tuple[str, ...] = ()  # why a field is missing (e.g. an impossible fix time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +115,6 @@ class Heartbeat:
     power_voltage: float | None = None
     signal: int | None = None
     satellites: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One GSM/LTE cell of a base-station (LBS) report."""
-
-    lac: int
-    cid: int
-    rssi: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
