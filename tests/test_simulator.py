@@ -71,7 +71,7 @@ JT_ID = "4106011602"
 
 def _jt808_registered() -> bool:
     try:
-        from custom_components.sinotrack.protocol.framing import detect
+        from custom_components.sinotrack.protocol import detect
 
         return detect(b"\x7e") is not None
     except ImportError:

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .protocol import detect, start_pattern
 from .protocol.codec import DEFAULT_MAX_BUFFER, Codec
-from .protocol.framing import detect, start_pattern
 from .protocol.model import CodecStats, Decoded, DecodeError
 
 _LOGGER = logging.getLogger(__name__)
