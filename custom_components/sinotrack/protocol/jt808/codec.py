@@ -41,8 +41,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Final
 
-from custom_components.sinotrack.protocol.codec import DEFAULT_MAX_BUFFER, Codec
-from custom_components.sinotrack.protocol.model import (
+from ..codec import DEFAULT_MAX_BUFFER, Codec
+from ..model import (
     Command,
     CommandAck,
     CommandKind,
@@ -54,7 +54,6 @@ from custom_components.sinotrack.protocol.model import (
     Position,
     ProtocolError,
 )
-
 from . import decode as dec
 from .encode import Replies, address, command_body, raw_frame, raw_message
 from .framing import ATTR_CRYPT, ATTR_SPLIT, FLAG, Frame, build_frame, split

@@ -13,7 +13,7 @@ import struct
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from custom_components.sinotrack.protocol.model import (
+from ..model import (
     Alarm,
     CommandAck,
     DeviceInfo,
@@ -22,7 +22,6 @@ from custom_components.sinotrack.protocol.model import (
     Position,
     ProtocolError,
 )
-
 from .identity import bcd_digits, is_digits, luhn_ok
 
 PROTOCOL: Final = "jt808"

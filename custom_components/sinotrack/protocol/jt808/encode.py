@@ -12,8 +12,7 @@ import struct
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from custom_components.sinotrack.protocol.model import Command, CommandKind, ProtocolError
-
+from ..model import Command, CommandKind, ProtocolError
 from .framing import (
     ATTR_2019,
     HEAD,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from custom_components.sinotrack.protocol.model import CodecStats, DecodeError, ProtocolError
+from ..model import CodecStats, DecodeError, ProtocolError
 
 FLAG: Final = 0x7E
 _FLAG = b"\x7e"

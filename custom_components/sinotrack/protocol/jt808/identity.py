@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from custom_components.sinotrack.protocol.model import ProtocolError
+from ..model import ProtocolError
 
 IMEI_PREFIX_DIGITS: Final = 14  # a binary terminal ID carries the IMEI without its Luhn digit
 BINARY_ID_BYTES: Final = 6

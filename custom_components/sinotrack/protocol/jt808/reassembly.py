@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from custom_components.sinotrack.protocol.model import ProtocolError
+from ..model import ProtocolError
 
 MAX_PARTS: Final = 32
 MAX_PENDING: Final = 4
