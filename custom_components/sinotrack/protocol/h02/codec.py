@@ -3,7 +3,7 @@
 Reference: docs/protocol/h02.md. ``framing`` cuts the stream, ``decode_text`` and
 ``decode_binary`` turn frames into messages, ``replies`` answers them, ``commands`` encodes
 what the integration sends. The codec keeps the per-connection state: the buffer, the framing
-state and the tracker's dialect (classic or 4G, §5.2), which decides how status words are read.
+state and the tracker's dialect (classic or 4G, §4.3), which decides how status words are read.
 """
 
 from __future__ import annotations
@@ -149,6 +149,7 @@ class H02Codec(Codec):
         self._now = self._stamps = None
         out: list[Decoded | DecodeError] = []
         stats = self.stats
+        decoded = 0
         for frame in frames:
             if isinstance(frame, DecodeError):  # counted by the framing
                 out.append(frame)
@@ -163,13 +164,15 @@ class H02Codec(Codec):
             if isinstance(result, tuple):  # a BC batch: one reply, with its last point
                 *points, message = result
                 out.extend(Decoded(point, None, frame) for point in points)
+                decoded += len(points)
             else:
                 message = result
                 if type(message) is Position and message.message_type in FOUR_G_TYPES:
                     self._dialect = "4g"
             reply = reply_to(message, frame, r12=self.r12, stamps=self._stamp)
             out.append(Decoded(message, reply, frame))
-        stats.messages += sum(type(item) is Decoded for item in out)
+            decoded += 1
+        stats.messages += decoded
         return out
 
     def _decode_frame(self, frame: bytes) -> Message | tuple[Position, ...]:
