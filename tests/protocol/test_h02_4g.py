@@ -188,6 +188,12 @@ def test_v6_bad_iccid_is_none_with_a_warning(iccid: str) -> None:
     assert pos.mcc == 460
 
 
+def test_v6_with_more_fields_than_its_layout_says_so() -> None:
+    pos = position(f"{V6},{CELL},8944501311217563382F,7,8#")
+    assert pos.iccid == "8944501311217563382"
+    assert pos.warnings == ("V6 tail of 7 fields not understood",)
+
+
 def test_v6_without_a_tail_keeps_the_fix() -> None:
     pos = position(V6 + "#")
     assert pos.warnings == ("V6 tail of 0 fields not understood",)

@@ -13,6 +13,7 @@ from custom_components.sinotrack.protocol.h02 import (
     battery_percent,
     status_info,
 )
+from custom_components.sinotrack.protocol.h02 import fields as h02_fields
 from custom_components.sinotrack.protocol.h02 import values as h02_values
 from custom_components.sinotrack.protocol.model import (
     Alarm,
@@ -376,6 +377,12 @@ def test_flags(status: int, flags: Flags) -> None:
 def test_alarm_bits(bit: int, alarm: Alarm | None) -> None:
     alarms = status_info(0xFFFFFFFF & ~(1 << bit))[2]
     assert alarms == (frozenset({alarm}) if alarm else frozenset())
+
+
+def test_date_cache_is_bounded() -> None:
+    for k in range(10_000):
+        h02_fields.fix_time("000000", f"{k:06d}")
+    assert h02_values.cached_days() <= h02_values._CACHE_LIMIT
 
 
 def test_status_caches_are_bounded() -> None:
