@@ -94,6 +94,8 @@ async def test_engine_cut_waits_for_the_tracker(hass: HomeAssistant, car: Any, s
     assert not call.done()
     assert hass.states.get(switch).state != "on"  # never an optimistic guess
     await tracker.send(ack(style, match.group(1).decode()))
+    if style != "echo":  # an acknowledgement with a fix is answered with R12
+        assert (await tracker.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
     await asyncio.wait_for(call, 5)
     assert hass.states.get(switch).state == "on"
     assert any("engine cut sent" in m for m in book)

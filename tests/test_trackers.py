@@ -296,12 +296,12 @@ async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssist
         await tracker.read_frame()
     for bad in ("12AB", "1" * 21, ""):
         await tracker.send(h02_position(bad))
-        await tracker.read_frame()
+        assert await tracker.read_nothing() == b""  # refused by the codec: no reply, no message
     await hass.async_block_till_done()
     hub: Hub = entry.runtime_data.hub
     assert len(hub.pending) == MAX_PENDING_TRACKERS
     assert hub.stats.unknown_dropped == 5
-    assert hub.stats.invalid_ids == 3
+    assert entry.runtime_data.listener.stats.codec.errors == 3
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == MAX_PENDING_TRACKERS
     assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     await tracker.close()
