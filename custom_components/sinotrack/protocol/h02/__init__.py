@@ -4,8 +4,8 @@
 frames), ``decode_text`` and ``decode_binary`` (frame -> message), ``fields`` (one field ->
 one checked value), ``values`` (status words of both dialects, dates, the battery byte),
 ``replies`` and ``commands`` (what goes back to the device). They import the shared model
-relatively (``from ..model``, hence their ``noqa: TID252``) so that ``protocol/`` stays liftable
-as a package of its own.
+relatively (``from ..model``; pyproject allows TID252 in ``protocol/``) so that ``protocol/``
+stays liftable as a package of its own.
 """
 
 from __future__ import annotations

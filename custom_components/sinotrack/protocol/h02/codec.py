@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, Final
 
-from ..codec import DEFAULT_MAX_BUFFER, Codec  # noqa: TID252
-from ..model import (  # noqa: TID252
+from ..codec import DEFAULT_MAX_BUFFER, Codec
+from ..model import (
     Command,
     CommandAck,
     Decoded,

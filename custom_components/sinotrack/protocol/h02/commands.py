@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from ..model import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError  # noqa: TID252
+from ..model import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
 from .fields import is_device_id
 
 PROTOCOL: Final = "h02"

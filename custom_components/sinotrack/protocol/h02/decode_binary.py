@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..model import Position, ProtocolError  # noqa: TID252
+from ..model import Position, ProtocolError
 from .decode_text import KNOTS_TO_KMH, PROTOCOL
 from .fields import fix_time
 from .values import BATTERY, StatusTable

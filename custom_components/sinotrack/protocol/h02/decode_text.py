@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Final, NamedTuple
 
-from ..model import (  # noqa: TID252
+from ..model import (
     NO_FLAGS,
     Alarm,
     Cell,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from ..model import ProtocolError  # noqa: TID252
+from ..model import ProtocolError
 from .values import iso_day
 
 _DIGITS: Final = "0123456789"

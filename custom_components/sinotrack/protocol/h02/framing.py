@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ..model import CodecStats, DecodeError  # noqa: TID252
+from ..model import CodecStats, DecodeError
 
 BINARY_LENGTHS: Final = (32, 37, 42, 45, 46, 48, 51)  # §1.2
 MIN_BINARY: Final = 32

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
-from ..model import CellReport, CommandAck, Heartbeat, Message, Position  # noqa: TID252
+from ..model import CellReport, CommandAck, Heartbeat, Message, Position
 
 Stamps = tuple[str, str]  # (yyyyMMddHHmmss, HHmmss) of one clock reading, UTC
 _ECHOED: Final = frozenset({"HTBT", "V0"})

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import IntFlag
 from typing import Final
 
-from ..model import Alarm, Flags  # noqa: TID252
+from ..model import Alarm, Flags
 
 _MASK32: Final = 0xFFFFFFFF
 _CACHE_LIMIT: Final = 4096
