@@ -107,7 +107,7 @@ def test_errors_and_garbage_never_crash(tmp_path: Path, capsys: pytest.CaptureFi
             b"   ",
         ]
     )
-    objs = run(tmp_path, data, capsys)
+    objs = run(tmp_path, data, capsys, status=1)  # nothing decodes: exit status 1
     assert [o["line"] for o in objs] == [1, 2, 3, 4, 5, 6]
     assert "error" in objs[0]
     assert "error" in objs[1]
