@@ -1,0 +1,50 @@
+"""The translation files: what the frontend renders must render (no markup, every field told)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TRANSLATIONS = sorted(
+    (Path(__file__).resolve().parent.parent / "custom_components" / "sinotrack" / "translations")
+    .glob("*.json")
+)
+# The frontend formats strings as ICU messages, where "<word" opens a tag: an SMS written as
+# "804<password>" renders as "Translation error: UNCLOSED_TAG" instead of the text.
+TAG = re.compile(r"</?[A-Za-z]")
+
+
+def strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a translation file, with its dotted key."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, str):
+        yield path, node
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_there_are_translations() -> None:
+    assert [path.name for path in TRANSLATIONS] == ["en.json"]
+
+
+def test_the_tag_rule_catches_the_old_strings() -> None:
+    assert TAG.search("SMS `804<password> <address> <port>`")
+    assert TAG.search("the text after *HQ,<id>,")
+    assert not TAG.search("SMS `804PASSWORD IP PORT`; speed < 20 km/h")
+
+
+@pytest.mark.parametrize("path", TRANSLATIONS, ids=[path.name for path in TRANSLATIONS])
+def test_no_markup_in_any_string(path: Path) -> None:
+    bad = [f"{key}: {text}" for key, text in strings(load(path)) if TAG.search(text)]
+    assert bad == []
