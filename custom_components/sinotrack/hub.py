@@ -285,9 +285,11 @@ class Hub:
         queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
 
     def _new_tracker(self, tracker_id: str) -> None:
-        if self.policy is NewTrackerPolicy.ADD:
-            from .config_flow import add_tracker_subentry  # noqa: PLC0415 - avoids a cycle
+        from .config_flow import add_tracker_subentry, tracker_owner  # noqa: PLC0415 - a cycle
 
+        # A tracker ID belongs to one hub: one configured under another hub is not added here
+        # by itself; its discovery tells the user where it belongs.
+        if self.policy is NewTrackerPolicy.ADD and tracker_owner(self.hass, tracker_id) is None:
             _LOGGER.info("Adding new tracker %s", tracker_id)
             add_tracker_subentry(
                 self.hass.config_entries, self.entry, tracker_id, default_tracker_name(tracker_id)
