@@ -18,11 +18,13 @@ from pytest_homeassistant_custom_component.common import mock_restore_cache_with
 
 from custom_components.sinotrack import async_remove_config_entry_device
 from custom_components.sinotrack.const import DOMAIN
+from custom_components.sinotrack.device_tracker import restore_fix
 from custom_components.sinotrack.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
 from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS, Hub
+from custom_components.sinotrack.tracker import TrackerState
 
 from .helpers import (
     FakeTracker,
@@ -367,6 +369,59 @@ async def test_local_time_offset_detected_and_corrected(
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}") is None
     await tracker.close()
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_local_time_repair_then_utc_the_marker_follows(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local time, the repair, the SMS to UTC: the marker follows every report, never frozen."""
+    monkeypatch.setattr(Hub, "clock_min_span_s", 0.0)
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    hub: Hub = entry.runtime_data.hub
+    issues = ir.async_get(hass)
+    tracker = await FakeTracker(port).connect()
+    latitude = 50.0
+
+    async def report(hours: int) -> State:
+        nonlocal latitude
+        latitude += 0.01
+        when = dt_util.utcnow() + timedelta(hours=hours, seconds=-2)
+        await tracker.send(h02_position(TID, lat=latitude, lon=4.5, when=when))
+        await tracker.read_frame()
+        return state(hass, "device_tracker", "location")
+
+    try:
+        # The tracker in local time (UTC+2): corrected once three reports agree; the repair.
+        for _ in range(4):
+            moved = await report(2)
+            assert moved.attributes["latitude"] == pytest.approx(latitude, abs=1e-5)
+        assert issues.async_get_issue(DOMAIN, f"local_time_{TID}") is not None
+        assert hub.trackers[TID].clock.offset_hours == 2
+        # The user sends the repair's SMS: the very first UTC report moves the marker.
+        for _ in range(6):
+            moved = await report(0)
+            assert moved.attributes["latitude"] == pytest.approx(latitude, abs=1e-5)
+            fix_time = hub.trackers[TID].fix_time
+            assert fix_time is not None
+            assert fix_time <= dt_util.utcnow()  # never a fix in the future
+        assert hub.stats.late_reports == 0
+        assert issues.async_get_issue(DOMAIN, f"local_time_{TID}") is None
+        diag = await async_get_config_entry_diagnostics(hass, entry)
+        assert diag["trackers"][0]["clock_offset_hours"] == 0
+        assert diag["counters"]["hub"]["late_reports"] == 0
+    finally:
+        await tracker.close()
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_a_restored_fix_in_the_future_does_not_hold_reports_back() -> None:
+    """A fix time saved 2 h ahead (by an older version) is read as now at most."""
+    tracker = TrackerState(TID, "Bike")
+    ahead = dt_util.utcnow() + timedelta(hours=2)
+    restore_fix(tracker, {"latitude": 1.0, "longitude": 2.0, "fix_time": ahead.isoformat()})
+    assert tracker.fix_time is not None
+    assert tracker.fix_time <= dt_util.utcnow()
 
 
 async def test_reconfigure_and_reload_with_trackers_connected(
