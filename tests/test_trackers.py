@@ -83,7 +83,7 @@ async def test_position_updates_entities_and_is_acknowledged(
     assert state(hass, "binary_sensor", "external_power").state == "on"
     assert state(hass, "binary_sensor", "immobilized").state == "off"
     assert state(hass, "binary_sensor", "connectivity").state == "on"
-    last_seen = dt_util.parse_datetime(state(hass, "sensor", "last_seen").state)
+    last_seen = entry.runtime_data.hub.trackers[TID].last_seen  # its sensor is off by default
     assert last_seen is not None
     assert abs((dt_util.utcnow() - last_seen).total_seconds()) < 5
 
@@ -120,7 +120,7 @@ async def test_binary_frame_battery_and_disabled_sensors(hass: HomeAssistant, bi
     assert fix_time is not None
     assert abs((dt_util.utcnow() - fix_time).total_seconds()) < 5
     registry = er.async_get(hass)
-    for key in ("course", "signal", "satellites"):
+    for key in ("course", "signal", "satellites", "last_seen"):
         reg = registry.async_get(entity_id(hass, "sensor", f"{TID}_{key}"))
         assert reg is not None
         assert reg.disabled_by is er.RegistryEntryDisabler.INTEGRATION
