@@ -48,7 +48,7 @@ REPO = SCRIPTS.parent
 SIMULATOR = SCRIPTS / "simulator.py"
 DRIVING_FIRST_ID = 4106011600  # three trackers, mixed protocols; the first one is H02 text
 PARKED_ID = 4106011700  # one parked H02 tracker
-DEVICE_TRACKER = "sinotrack_1600"  # the device page shown
+DEVICE_TAIL = "_1600"  # the device page shown: "SinoTrack <letter> 1600", letter by arrival
 WIDTH, HEIGHT = 1400, 900
 DEVICE_PAGE_HEIGHT = 1500  # tall enough for every entity card of a tracker
 RESERVED_PORTS = {8123, 8888}
@@ -268,13 +268,13 @@ def wait_for_trackers(run: Run, drive_time: float) -> None:
         return located if len(located) >= 4 else None
 
     def alarm() -> bool:
-        event = run.states(f"event.{DEVICE_TRACKER}_").values()
+        event = [s for e, s in run.states("event.sinotrack_").items() if DEVICE_TAIL in e]
         return any(s["attributes"].get("event_type") == "vibration" for s in event)
 
     started = time.monotonic()
     located = until(on_map, 90, "four trackers on the map")
     log(f"on the map: {', '.join(sorted(located))}")
-    until(alarm, 60, f"the vibration alarm of {DEVICE_TRACKER}")
+    until(alarm, 60, f"the vibration alarm of tracker …{DEVICE_TAIL[1:]}")
     rest = drive_time - (time.monotonic() - started)
     if rest > 0:
         log(f"letting the trackers drive apart for {rest:.0f} s")
@@ -460,7 +460,10 @@ async def take_pictures(run: Run, settle: float) -> dict[str, bytes]:
     When a page does not become ready, what it shows is saved as ``failed.png`` in the
     temporary folder (see ``--keep``).
     """
-    device_id = await device_id_of(run, f"device_tracker.{DEVICE_TRACKER}")
+    (shown,) = [
+        e for e in run.states("device_tracker.").values() if e["entity_id"].endswith(DEVICE_TAIL)
+    ]
+    device_id = await device_id_of(run, shown["entity_id"])
     script = token_script(run)
     devtools_port = start_chromium(run)
     log(f"headless Chromium, DevTools on port {devtools_port}")

@@ -203,7 +203,7 @@ async def test_subentry_flow_adds_tracker(hass: HomeAssistant) -> None:
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"tracker_id": "123456789012345"}
     )
-    assert result["title"] == "SinoTrack 2345"
+    assert result["title"] == "SinoTrack A 2345"
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -224,7 +224,7 @@ async def test_discovery_confirm_adds_tracker(hass: HomeAssistant) -> None:
     assert result["reason"] == "tracker_added"
     await hass.async_block_till_done()
     (sub,) = entry.subentries.values()
-    assert (sub.unique_id, sub.title) == ("4106011660", "SinoTrack 1660")
+    assert (sub.unique_id, sub.title) == ("4106011660", "SinoTrack A 1660")
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -25,6 +25,7 @@ from custom_components.sinotrack.diagnostics import (
 )
 from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS, Hub
 from custom_components.sinotrack.tracker import TrackerState
+from custom_components.sinotrack.trackers import default_tracker_name, map_marker
 
 from .helpers import (
     FakeTracker,
@@ -159,7 +160,11 @@ async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None
     assert [e.attributes["event_type"] for e in events] == ["vibration", "vibration"]
     data = events[0].attributes
     assert data["delayed"] is False
-    assert data["latitude"] == pytest.approx(50.58855, abs=1e-5)
+    assert data["fix_latitude"] == pytest.approx(50.58855, abs=1e-5)
+    assert data["fix_longitude"] == pytest.approx(4.53035, abs=1e-5)
+    # No latitude/longitude: the map would draw the alarm as a second marker of the tracker.
+    assert "latitude" not in data
+    assert "longitude" not in data
     assert data["speed"] == pytest.approx(5.556, abs=0.01)
     assert "fix_time" in data
     # Several alarms at once (SOS + power cut) fire one event each.
@@ -257,17 +262,16 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
     await tracker.read_frame()
     await hass.async_block_till_done()
     (sub,) = entry.subentries.values()
-    assert (sub.title, sub.unique_id) == ("SinoTrack 1660", TID)
-    await wait_for(lambda: hass.states.get("device_tracker.sinotrack_1660"))
-    assert hass.states.get("device_tracker.sinotrack_1660").attributes["latitude"] == pytest.approx(
-        7.0
-    )
+    assert (sub.title, sub.unique_id) == ("SinoTrack A 1660", TID)
+    await wait_for(lambda: hass.states.get("device_tracker.sinotrack_a_1660"))
+    location = hass.states.get("device_tracker.sinotrack_a_1660")
+    assert location.attributes["latitude"] == pytest.approx(7.0)
     # Its connection is known at once: a command goes out before its next report.
     task = asyncio.create_task(
         hass.services.async_call(
             DOMAIN,
             "request_position",
-            {"entity_id": "device_tracker.sinotrack_1660"},
+            {"entity_id": "device_tracker.sinotrack_a_1660"},
             blocking=True,
         )
     )
@@ -287,6 +291,38 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     await tracker.close()
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_new_trackers_get_names_with_different_map_markers(hass: HomeAssistant) -> None:
+    """Three trackers of one batch, added by themselves: one marker each on the map."""
+    port = free_port()
+    entry = await setup_listener(hass, port, new_trackers="add", trackers=[("555", "Scooter")])
+    tracker = await FakeTracker(port).connect()
+    for tracker_id in ("4106011600", "4106011601", "4106011602"):
+        await tracker.send(h02_position(tracker_id))
+        await tracker.read_frame()
+        await hass.async_block_till_done()
+    await tracker.close()
+    names = sorted(sub.title for sub in entry.subentries.values())
+    assert names == ["Scooter", "SinoTrack A 1600", "SinoTrack B 1601", "SinoTrack C 1602"]
+    assert [map_marker(name) for name in names] == ["S", "SA1", "SB1", "SC1"]
+    # The map shows each device_tracker's friendly name as those initials.
+    shown = {map_marker(state.name) for state in hass.states.async_all("device_tracker")}
+    assert shown == {"S", "SA1", "SB1", "SC1"}
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_map_markers_as_the_frontend_draws_them() -> None:
+    """ha-map: name.split(" "), first character of each part, substr(0, 3)."""
+    assert map_marker("SinoTrack 1600") == map_marker("SinoTrack 1601") == "S1"  # the old names
+    assert map_marker("Paulus Schoutsen") == "PS"
+    assert map_marker("My  old car here") == "Moc"
+    names = ["SinoTrack 1600"]
+    for _ in range(30):
+        names.append(default_tracker_name("4106011600", names))
+    markers = [map_marker(name) for name in names[:27]]
+    assert len(set(markers)) == 27  # 26 letters, and the old-style name
+    assert names[27:] == ["SinoTrack 1600"] * 4  # no letter left: the ID alone
 
 
 async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssistant) -> None:

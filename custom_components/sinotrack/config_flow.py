@@ -95,6 +95,7 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
 
     _tracker_id: str
     _listener_entry_id: str
+    _suggested_name: str | None = None
 
     @staticmethod
     @callback
@@ -200,14 +201,15 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "tracker_elsewhere"
             placeholders["hub"] = owner.title
         elif user_input is not None:
-            name = str(user_input[CONF_NAME]).strip() or default_tracker_name(self._tracker_id)
+            name = str(user_input[CONF_NAME]).strip()
+            if not name or name == self._suggested_name:  # another tracker may have taken it
+                name = suggested_tracker_name(self.hass, self._tracker_id)
             add_tracker_subentry(self.hass.config_entries, entry, self._tracker_id, name)
             return self.async_abort(reason="tracker_added")
+        self._suggested_name = suggested_tracker_name(self.hass, self._tracker_id)
         return self.async_show_form(
             step_id="confirm_tracker",
-            data_schema=_schema(
-                {vol.Required(CONF_NAME, default=default_tracker_name(self._tracker_id)): str}
-            ),
+            data_schema=_schema({vol.Required(CONF_NAME, default=self._suggested_name): str}),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -230,6 +232,17 @@ def tracker_owner(hass: HomeAssistant, tracker_id: str) -> ConfigEntry | None:
         ):
             return entry
     return None
+
+
+def suggested_tracker_name(hass: HomeAssistant, tracker_id: str) -> str:
+    """The default name of a new tracker: its map marker differs from every other tracker's."""
+    names = (
+        sub.title
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for sub in entry.subentries.values()
+        if sub.subentry_type == SUBENTRY_TYPE_TRACKER
+    )
+    return default_tracker_name(tracker_id, names)
 
 
 def add_tracker_subentry(
@@ -323,7 +336,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
             else:
                 name = str(user_input.get(CONF_NAME) or "").strip()
                 return self.async_create_entry(
-                    title=name or default_tracker_name(tracker_id),
+                    title=name or suggested_tracker_name(self.hass, tracker_id),
                     data={
                         CONF_TRACKER_ID: tracker_id,
                         CONF_MAX_CUT_SPEED: float(

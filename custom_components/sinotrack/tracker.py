@@ -222,8 +222,10 @@ class TrackerState:
         for alarm in sorted(fresh):
             data: dict[str, Any] = {"fix_time": when.isoformat(), "delayed": late}
             if pos is not None and pos.valid:
-                data["latitude"] = pos.latitude
-                data["longitude"] = pos.longitude
+                # Not "latitude"/"longitude": the map draws every entity with those attributes,
+                # and the alarm would be a second marker beside its tracker.
+                data["fix_latitude"] = pos.latitude
+                data["fix_longitude"] = pos.longitude
             if pos is not None:
                 data["speed"] = pos.speed_kmh
             events.append(AlarmEvent(alarm, data))
