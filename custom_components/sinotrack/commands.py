@@ -199,7 +199,9 @@ class CommandCenter:
                 },
             ) from None
         if ack.success is False:
-            raise HomeAssistantError(
+            # The tracker's refusal, like the interlock's: an answer to the user, not a fault of
+            # Home Assistant (no "Unexpected exception" traceback in the log).
+            raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="command_failed",
                 translation_placeholders={
