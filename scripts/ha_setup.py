@@ -55,6 +55,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -947,6 +948,39 @@ def _ready_banner(args: argparse.Namespace) -> int:
     return 0
 
 
+# Commands that import a package a plain system Python lacks (Debian's python3 has no aiohttp).
+COMMAND_NEEDS = {"token": "aiohttp", "seed": "homeassistant", "requirements": "homeassistant"}
+REEXEC_MARK = "HA_SETUP_REEXECUTED"
+
+
+def develop_python(repo: Path = REPO) -> Path | None:
+    """The develop environment's interpreter (``scripts/develop --bootstrap-only`` makes it)."""
+    for flavour in ("latest", "oldest"):
+        python = repo / ".venvs" / f"develop-{flavour}" / "bin" / "python"
+        if python.exists():
+            return python
+    return None
+
+
+def _run_where_it_can(command: str, argv: Sequence[str]) -> None:
+    """Re-run this command with the develop environment's Python when this one lacks what the
+    command imports; or say plainly what to do. Returns when this Python will do."""
+    module = COMMAND_NEEDS.get(command)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return
+    python = develop_python()
+    if python is None or os.environ.get(REEXEC_MARK):  # none, or it lacks the package too
+        raise SystemExit(
+            f"ha_setup.py {command} needs the Python package {module}, which {sys.executable} "
+            "does not have: run scripts/develop --bootstrap-only once (it creates "
+            ".venvs/develop-latest), then run .venvs/develop-latest/bin/python "
+            f"scripts/ha_setup.py {command} …"
+        )
+    print(f"{sys.executable} has no {module}: running with {python}", file=sys.stderr)
+    os.environ[REEXEC_MARK] = "1"
+    os.execv(python, [str(python), str(Path(__file__).resolve()), *argv])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -999,6 +1033,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=900)
 
     args = parser.parse_args(argv)
+    _run_where_it_can(args.command, sys.argv[1:] if argv is None else argv)
     match args.command:
         case "seed":
             seed_config(
