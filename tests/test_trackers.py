@@ -28,6 +28,7 @@ from custom_components.sinotrack.tracker import TrackerState
 from custom_components.sinotrack.trackers import default_tracker_name, map_marker
 
 from .helpers import (
+    INTEGRATION_LOGGER,
     FakeTracker,
     UdpClient,
     entity_id,
@@ -36,6 +37,7 @@ from .helpers import (
     setup_listener,
     tracker_device,
     wait_for,
+    warnings_from,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -512,7 +514,7 @@ async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: An
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"duplicate_tracker_{TID}")
     assert issue is not None
     assert issue.translation_placeholders == {"name": "Bike"}
-    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert warnings_from(caplog.records, INTEGRATION_LOGGER) == []
     assert entry.runtime_data.hub.stats.duplicate_sessions == 1
     for client in clients:
         await client.close()
