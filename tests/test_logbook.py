@@ -59,7 +59,7 @@ async def test_a_drive_logs_changes_and_alarms_not_every_report(
     summary = await sim.run()
     assert summary.errors == 0, summary.error_samples
     reports = summary.total_reports
-    assert reports >= 40  # a report every 10 simulated seconds, more while the alarm is set
+    assert reports >= 20  # about 60: a report every 10 simulated seconds (fewer on a busy machine)
 
     entries = [e for e in await logbook(hass, hass_client, since) if "entity_id" in e]
     ours = Counter(
