@@ -39,7 +39,7 @@ from .const import (
 from .listener import Session
 from .protocol.model import Command, CommandAck, Decoded, DeviceInfo
 from .tracker import Outcome, TrackerState
-from .trackers import default_tracker_name, valid_tracker_id
+from .trackers import valid_tracker_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -285,13 +285,18 @@ class Hub:
         queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
 
     def _new_tracker(self, tracker_id: str) -> None:
-        if self.policy is NewTrackerPolicy.ADD:
-            from .config_flow import add_tracker_subentry  # noqa: PLC0415 - avoids a cycle
+        from .config_flow import (  # noqa: PLC0415 - avoids a cycle
+            add_tracker_subentry,
+            suggested_tracker_name,
+            tracker_owner,
+        )
 
-            _LOGGER.info("Adding new tracker %s", tracker_id)
-            add_tracker_subentry(
-                self.hass.config_entries, self.entry, tracker_id, default_tracker_name(tracker_id)
-            )
+        # A tracker ID belongs to one hub: one configured under another hub is not added here
+        # by itself; its discovery tells the user where it belongs.
+        if self.policy is NewTrackerPolicy.ADD and tracker_owner(self.hass, tracker_id) is None:
+            name = suggested_tracker_name(self.hass, tracker_id)
+            _LOGGER.info("Adding new tracker %s as %s", tracker_id, name)
+            add_tracker_subentry(self.hass.config_entries, self.entry, tracker_id, name)
             return
         discovery_flow.async_create_flow(
             self.hass,

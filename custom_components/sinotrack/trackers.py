@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from string import ascii_uppercase
+
 MAX_TRACKER_ID_LENGTH = 20
 
 
@@ -14,6 +17,21 @@ def valid_tracker_id(tracker_id: str) -> bool:
     )
 
 
-def default_tracker_name(tracker_id: str) -> str:
-    """ "SinoTrack 1234": the last four digits tell trackers apart on a dashboard."""
-    return f"SinoTrack {tracker_id[-4:]}"
+def map_marker(name: str) -> str:
+    """The text the map draws for a tracker without a picture: the first character of each
+    word of its name, at most three (the frontend's ha-map: ``name.split(" ")``, first
+    characters, ``substr(0, 3)``). "SinoTrack 1600" and "SinoTrack 1601" are both "S1"."""
+    return "".join(word[0] for word in name.split(" ") if word)[:3]
+
+
+def default_tracker_name(tracker_id: str, taken: Iterable[str] = ()) -> str:
+    """ "SinoTrack A 1660": a letter that gives the tracker a map marker no other tracker has
+    ("SA1", "SB1" …), then the last four digits of its ID, which tell the user which device it
+    is. ``taken``: the names of the trackers already added (of every hub: one map shows all)."""
+    markers = {map_marker(name) for name in taken}
+    tail = tracker_id[-4:]
+    for letter in ascii_uppercase:
+        name = f"SinoTrack {letter} {tail}"
+        if map_marker(name) not in markers:
+            return name
+    return f"SinoTrack {tail}"  # 26 markers taken: a name that tells the tracker at least
