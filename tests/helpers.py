@@ -8,6 +8,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -52,12 +53,18 @@ def listener_entry(
     offline_after: int = 10,
     max_connections: int = 500,
     trackers: Iterable[tuple[str, str]] = (),
+    entry_id: str | None = None,
 ) -> MockConfigEntry:
-    """A listener entry with tracker subentries ``(tracker_id, name)``."""
+    """A listener entry with tracker subentries ``(tracker_id, name)``.
+
+    ``entry_id``: a fixed ID for the entry, and then ``f"{entry_id}_{tracker_id}"`` for each
+    subentry (snapshots show them), instead of random ones.
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"SinoTrack listener (port {port})",
         unique_id=str(port),
+        entry_id=entry_id,
         data={CONF_PORT: port, CONF_TCP: tcp, CONF_UDP: udp},
         options={
             CONF_NEW_TRACKERS: new_trackers,
@@ -71,6 +78,7 @@ def listener_entry(
                 "title": name,
                 "unique_id": tracker_id,
             }
+            | ({"subentry_id": f"{entry_id}_{tracker_id}"} if entry_id else {})
             for tracker_id, name in trackers
         ],
     )
@@ -119,6 +127,13 @@ class FakeTracker:
         """One reply frame ``*…#`` from the server."""
         assert self.reader is not None
         return await asyncio.wait_for(self.reader.readuntil(b"#"), timeout)
+
+    async def read_jt808_frame(self, timeout: float = 5.0) -> bytes:
+        """One JT/T 808 frame ``7e…7e`` from the server, as sent (escaped)."""
+        assert self.reader is not None
+        start = await asyncio.wait_for(self.reader.readexactly(1), timeout)
+        assert start == b"\x7e", start
+        return start + await asyncio.wait_for(self.reader.readuntil(b"\x7e"), timeout)
 
     async def read_nothing(self, wait: float = 0.2) -> bytes:
         """What arrives within ``wait`` seconds (b"" when nothing does)."""
@@ -198,6 +213,47 @@ def h02_position(
         f"{lat_txt},{'N' if lat >= 0 else 'S'},{lon_txt},{'E' if lon >= 0 else 'W'},"
         f"{speed_knots:06.2f},{course:03d},{when:%d%m%y},{status}#"
     )
+
+
+JT808_PHONE = bytes.fromhex("012345678900")
+JT808_ID = "12345678900"  # the terminal ID of JT808_PHONE, without its leading zero
+
+
+def jt808_location(
+    *,
+    speed_dkmh: int = 0,
+    status: int = 0b10,
+    alarm: int = 0,
+    mileage_hm: int | None = 12345,
+    voltage_dv: int | None = None,
+    signal: int | None = 21,
+    satellites: int | None = 9,
+) -> bytes:
+    """A JT/T 808 0x0200 body now (the device's clock is GMT+8) at 52.370216 N 4.895168 E,
+    altitude 5 m, heading 90: ``status`` bit 1 a valid fix, bit 0 the ignition; then the items
+    given: mileage (0.1 km), external voltage (0.1 V, item 0xE1), signal and satellites."""
+    from homeassistant.util import dt as dt_util
+
+    local = dt_util.utcnow() + timedelta(hours=8)
+    body = (
+        alarm.to_bytes(4)
+        + status.to_bytes(4)
+        + (52_370_216).to_bytes(4)
+        + (4_895_168).to_bytes(4)
+        + (5).to_bytes(2)
+        + speed_dkmh.to_bytes(2)
+        + (90).to_bytes(2)
+        + bytes.fromhex(f"{local:%y%m%d%H%M%S}")
+    )
+    if mileage_hm is not None:
+        body += bytes((0x01, 4)) + mileage_hm.to_bytes(4)
+    if signal is not None:
+        body += bytes((0x30, 1, signal))
+    if satellites is not None:
+        body += bytes((0x31, 1, satellites))
+    if voltage_dv is not None:
+        body += bytes((0xE1, 2)) + voltage_dv.to_bytes(2)
+    return body
 
 
 INTEGRATION_LOGGER = "custom_components.sinotrack"
