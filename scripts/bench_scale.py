@@ -57,43 +57,41 @@ class GcTime:
 class Totals:
     """Counters summed over the listener entries."""
 
-    def __init__(self, hubs: list[Any], listeners: list[Any]) -> None:
+    def __init__(self, hubs: list[Any], servers: list[Any]) -> None:
         self.hubs = hubs
-        self.listeners = listeners
+        self.servers = servers
 
     def open(self) -> int:
-        return sum(listener.stats.connections_open for listener in self.listeners)
+        return sum(server.stats.connections_open for server in self.servers)
 
     def messages(self) -> int:
         return sum(hub.stats.messages for hub in self.hubs)
 
 
-class _PrimeSession:
-    kind = "udp"
-    peer = "prime"
-    codec = None
-    is_open = False
-
-    def send(self, data: bytes) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def prime(entries: list[Any]) -> None:
-    """One report per tracker straight into each hub (no socket)."""
+    """One report per tracker straight into each hub (no socket: the replies go nowhere)."""
+    from custom_components.sinotrack.server import Peer
+
+    class Nowhere(Peer):
+        stream = False
+        name = "prime"
+        codec = None
+        is_open = False
+
+        def send(self, data: bytes) -> None:
+            pass
+
     clock = loadgen.Clock()
     clock.update()
     for entry in entries:
-        listener, hub = entry.runtime_data.listener, entry.runtime_data.hub
-        session = _PrimeSession()
+        server, hub = entry.runtime_data.server, entry.runtime_data.hub
+        peer = Nowhere()
         for tracker_id in list(hub.trackers):
             report = loadgen.Conn(int(tracker_id[1:]), None).report(clock)  # type: ignore[arg-type]
-            codec, _ = listener.new_codec(report)
+            codec, _ = server.new_codec(report)
             for decoded in codec.feed(report):
-                hub.handle(decoded, session)
-            hub.sessions.pop(tracker_id, None)
+                hub.handle(decoded, peer)
+            hub.peers.pop(tracker_id, None)
 
 
 def rss() -> int:
@@ -128,10 +126,10 @@ async def bench(args: argparse.Namespace) -> int:
                     await setup_integration(hass, ha_setup.free_port(), count, first=first)
                 )
             setup_s = time.monotonic() - t0
-            ports = ",".join(str(e.runtime_data.listener.bound_port) for e in entries)
+            ports = ",".join(str(e.runtime_data.server.bound_port) for e in entries)
             hubs = [e.runtime_data.hub for e in entries]
-            listeners = [e.runtime_data.listener for e in entries]
-            stats = Totals(hubs, listeners)
+            servers = [e.runtime_data.server for e in entries]
+            stats = Totals(hubs, servers)
             # Every tracker reports once in-process first, so the states its entities write on
             # a first report are not counted as connection memory.
             prime(entries)

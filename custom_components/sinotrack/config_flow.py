@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import errno
 import socket
-from types import MappingProxyType
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
-    ConfigEntries,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    ConfigSubentry,
     ConfigSubentryFlow,
     OptionsFlow,
     SubentryFlowResult,
@@ -21,7 +18,6 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 
-from .commands import DEFAULT_MAX_CUT_SPEED
 from .const import (
     CONF_MAX_CONNECTIONS,
     CONF_MAX_CUT_SPEED,
@@ -33,6 +29,7 @@ from .const import (
     CONF_TRACKER_ID,
     CONF_UDP,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
@@ -40,7 +37,7 @@ from .const import (
     SUBENTRY_TYPE_TRACKER,
     NewTrackerPolicy,
 )
-from .trackers import default_tracker_name, valid_tracker_id
+from .subentries import add_tracker_subentry, default_tracker_name, valid_tracker_id
 
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
@@ -204,20 +201,6 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             description_placeholders={"tracker_id": self._tracker_id},
         )
-
-
-def add_tracker_subentry(
-    manager: ConfigEntries, entry: ConfigEntry, tracker_id: str, name: str
-) -> ConfigSubentry:
-    """Add a tracker to the listener entry (the entry reloads and creates its device)."""
-    subentry = ConfigSubentry(
-        data=MappingProxyType({CONF_TRACKER_ID: tracker_id}),
-        subentry_type=SUBENTRY_TYPE_TRACKER,
-        title=name,
-        unique_id=tracker_id,
-    )
-    manager.async_add_subentry(entry, subentry)
-    return subentry
 
 
 class SinoTrackOptionsFlow(OptionsFlow):

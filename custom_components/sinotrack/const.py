@@ -1,4 +1,4 @@
-"""Constants of the SinoTrack integration."""
+"""Constants of the SinoTrack integration (imports nothing from the rest of it)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ DEFAULT_MAX_CONNECTIONS: Final = 500
 CONF_TRACKER_ID: Final = "tracker_id"
 CONF_NAME: Final = "name"
 CONF_MAX_CUT_SPEED: Final = "max_cut_speed"
+DEFAULT_MAX_CUT_SPEED: Final = 20.0  # km/h: above this an engine cut is refused
 SUBENTRY_TYPE_TRACKER: Final = "tracker"
 
 
@@ -34,3 +35,13 @@ class NewTrackerPolicy(StrEnum):
 
 
 DEFAULT_NEW_TRACKERS: Final = NewTrackerPolicy.ASK
+
+
+def signal_tracker_updated(subentry_id: str) -> str:
+    """The dispatcher signal of one tracker: its state changed, its entities look again."""
+    return f"{DOMAIN}_{subentry_id}_updated"
+
+
+def signal_tracker_alarm(subentry_id: str) -> str:
+    """The dispatcher signal of one tracker's alarms (an ``AlarmEvent`` each)."""
+    return f"{DOMAIN}_{subentry_id}_alarm"

@@ -1,7 +1,9 @@
 """One hub per listener entry: trackers, new-tracker policy, online/offline, repairs.
 
-The listener hands every decoded message to ``Hub.handle`` (synchronously, on the event loop);
-the hub folds it into the tracker's state and tells that tracker's entities.
+The server hands every decoded message to ``Hub.handle`` (synchronously, on the event loop) with
+the peer it came from. The hub folds it into the tracker's state, fires the tracker's dispatcher
+signal (its entities look again), decides whether the message is answered and answers through the
+peer, then sends the commands queued for that tracker through the same peer.
 """
 
 from __future__ import annotations
@@ -21,25 +23,37 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .commands import DEFAULT_MAX_CUT_SPEED, CommandCenter, CommandResult
+from .commands import CommandCenter, CommandResult
 from .const import (
     CONF_MAX_CUT_SPEED,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
     CONF_TRACKER_ID,
+    DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DOMAIN,
-    SUBENTRY_TYPE_TRACKER,
     NewTrackerPolicy,
+    signal_tracker_alarm,
+    signal_tracker_updated,
 )
-from .listener import Session
-from .protocol.model import Command, CommandAck, Decoded, DeviceInfo
+from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
+from .protocol.model import Command, CommandAck, Decoded
+
+# The protocol's model/firmware message, not Home Assistant's DeviceInfo (to be renamed there).
+from .protocol.model import DeviceInfo as DeviceInfoMessage
+from .server import Peer
+from .subentries import (
+    add_tracker_subentry,
+    default_tracker_name,
+    tracker_subentries,
+    valid_tracker_id,
+)
 from .tracker import Outcome, TrackerState
-from .trackers import default_tracker_name, valid_tracker_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,22 +82,29 @@ class HubStats:
 class Hub:
     """The trackers of one listener entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        *,
+        clock_min_span_s: float = OFFSET_MIN_SPAN_S,
+    ) -> None:
         self.hass = hass
         self.entry = entry
         self.trackers: dict[str, TrackerState] = {}
-        self.sessions: dict[str, Session] = {}
-        # Unknown trackers waiting for a decision: their latest messages and connection.
-        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Session]]] = (
-            OrderedDict()
-        )
+        self.peers: dict[str, Peer] = {}  # which peer speaks for which tracker
+        # Unknown trackers waiting for a decision: their latest messages and peer.
+        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Peer]]] = OrderedDict()
+        self._clock_min_span_s = clock_min_span_s  # how long a local-time offset must hold
         self.stats = HubStats()
         self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
         self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
         self._adders: list[PlatformAdder] = []
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
-        self.commands = CommandCenter(hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of)
+        self.commands = CommandCenter(
+            hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.tracker_changed
+        )
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -122,11 +143,7 @@ class Hub:
     @callback
     def sync_subentries(self) -> None:
         """Create state for new tracker subentries, drop removed ones."""
-        wanted: dict[str, ConfigSubentry] = {
-            str(sub.data[CONF_TRACKER_ID]): sub
-            for sub in self.entry.subentries.values()
-            if sub.subentry_type == SUBENTRY_TYPE_TRACKER
-        }
+        wanted: dict[str, ConfigSubentry] = dict(tracker_subentries(self.entry))
         for tracker_id in list(self.trackers):
             if tracker_id not in wanted:
                 del self.trackers[tracker_id]
@@ -137,36 +154,41 @@ class Hub:
                 tracker.name = sub.title
                 tracker.max_cut_speed = max_cut_speed
                 continue
-            tracker = TrackerState(tracker_id, sub.title, sub.subentry_id)
-            tracker.max_cut_speed = max_cut_speed
-            tracker.clock.min_span_s = self.clock_min_span_s
+            tracker = TrackerState(
+                tracker_id,
+                sub.title,
+                sub.subentry_id,
+                max_cut_speed=max_cut_speed,
+                clock=FixClock(min_span_s=self._clock_min_span_s),
+            )
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
-            for decoded, received, received_mono, session in self.pending.pop(tracker_id, ()):
+            for decoded, received, received_mono, peer in self.pending.pop(tracker_id, ()):
                 self._apply(tracker, decoded, received, received_mono, None)
-                if session.is_open:  # commands reach it before its next report
-                    self.sessions[tracker_id] = session
+                if peer.is_open:  # commands reach it before its next report
+                    self.peers[tracker_id] = peer
             for adder in self._adders:
                 adder(tracker)
 
-    clock_min_span_s = 60.0  # tests shorten it
-
     # --- the hot path ------------------------------------------------------------------------
 
-    def handle(self, decoded: Decoded, session: Session) -> bytes | None:
-        """Take one decoded message from the listener (Sink protocol)."""
+    def handle(self, decoded: Decoded, peer: Peer) -> None:
+        """Take one decoded message from the server and answer it through its peer."""
         self.stats.messages += 1
         tracker_id = decoded.message.device_id
         tracker = self.trackers.get(tracker_id)
         if tracker is None:
-            self._unknown(tracker_id, decoded, session)
-            return None
-        if self.sessions.get(tracker_id) is not session:
-            self._claim(tracker_id, session)
-        self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), session)
-        if tracker_id in self.commands.queued:
-            return self.commands.deliver(tracker, session)
-        return None
+            self._unknown(tracker_id, decoded, peer)
+        else:
+            if self.peers.get(tracker_id) is not peer:
+                self._claim(tracker_id, peer)
+            self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), peer)
+        # Every message the protocol answers is answered, from a known tracker or not (an
+        # unanswered tracker resends, and may drop its link).
+        if decoded.reply:
+            peer.send(decoded.reply)
+        if tracker is not None and tracker_id in self.commands.queued:
+            self.commands.deliver(tracker, peer)  # right after the reply, in the same write
 
     def _apply(
         self,
@@ -174,22 +196,29 @@ class Hub:
         decoded: Decoded,
         received: datetime,
         received_mono: float,
-        session: Session | None,
+        peer: Peer | None,
     ) -> None:
         message = decoded.message
-        before = tracker.snapshot()
         outcome = tracker.apply(message, received, received_mono)
-        if isinstance(message, CommandAck) and session is not None:
-            self.commands.on_ack(tracker, message, session)
+        if isinstance(message, CommandAck) and peer is not None:
+            self.commands.on_ack(tracker, message, peer)
         self._account(tracker, outcome)
-        if isinstance(message, DeviceInfo) and (message.model or message.firmware):
+        if isinstance(message, DeviceInfoMessage) and (message.model or message.firmware):
             self.update_device(tracker)
         if not tracker.online:
             tracker.online = True
             if tracker.went_offline:
                 tracker.went_offline = False
                 _LOGGER.info("Tracker %s is back online", tracker.name)
-        tracker.notify(outcome, before)
+        self.tracker_changed(tracker)
+        # The alarms after the state: automations triggered by one see the state it came with.
+        for event in outcome.alarms:
+            async_dispatcher_send(self.hass, signal_tracker_alarm(tracker.subentry_id), event)
+
+    @callback
+    def tracker_changed(self, tracker: TrackerState) -> None:
+        """Tell the tracker's entities to look again (each writes only if what it shows changed)."""
+        async_dispatcher_send(self.hass, signal_tracker_updated(tracker.subentry_id))
 
     def _account(self, tracker: TrackerState, outcome: Outcome) -> None:
         if outcome.untrusted_time:
@@ -199,21 +228,21 @@ class Hub:
         if outcome.offset_changed:
             self._offset_issue(tracker)
 
-    def session_closed(self, session: Session) -> None:
-        """A connection ended: forget it as the route to its tracker (Sink protocol)."""
-        for tracker_id, known in list(self.sessions.items()):
-            if known is session:
-                del self.sessions[tracker_id]
+    def peer_closed(self, peer: Peer) -> None:
+        """A connection ended: forget it as the way to its tracker."""
+        for tracker_id, known in list(self.peers.items()):
+            if known is peer:
+                del self.peers[tracker_id]
 
-    def _claim(self, tracker_id: str, session: Session) -> None:
+    def _claim(self, tracker_id: str, peer: Peer) -> None:
         """The newest connection of a tracker wins; an older TCP one is closed.
 
         A tracker whose mobile link died reconnects before we notice the old connection is gone:
         that is normal. When new connections keep taking over one ID, two devices share it.
         """
-        old = self.sessions.get(tracker_id)
-        self.sessions[tracker_id] = session
-        if old is None or old.kind != "tcp" or not old.is_open or session.kind != "tcp":
+        old = self.peers.get(tracker_id)
+        self.peers[tracker_id] = peer
+        if old is None or not old.stream or not old.is_open or not peer.stream:
             return
         now = time.monotonic()
         takeovers = self._takeovers.setdefault(tracker_id, deque(maxlen=DUPLICATE_TAKEOVERS))
@@ -227,8 +256,8 @@ class Hub:
                 "Connections keep taking over tracker %s (now %s, before %s): two devices "
                 "may share this ID; using the newest",
                 tracker_id,
-                session.peer,
-                old.peer,
+                peer.name,
+                old.name,
             )
             ir.async_create_issue(
                 self.hass,
@@ -240,7 +269,7 @@ class Hub:
                 translation_placeholders={"name": self.trackers[tracker_id].name},
             )
         else:
-            _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, session.peer)
+            _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, peer.name)
         old.close()
 
     # --- commands ----------------------------------------------------------------------------
@@ -255,9 +284,7 @@ class Hub:
                 translation_key="unknown_tracker",
                 translation_placeholders={"tracker_id": tracker_id},
             )
-        return await self.commands.send(
-            tracker, self.sessions.get(tracker_id), command, force=force
-        )
+        return await self.commands.send(tracker, self.peers.get(tracker_id), command, force=force)
 
     def _switch_of(self, tracker_id: str) -> str | None:
         return er.async_get(self.hass).async_get_entity_id(
@@ -266,7 +293,7 @@ class Hub:
 
     # --- unknown trackers --------------------------------------------------------------------
 
-    def _unknown(self, tracker_id: str, decoded: Decoded, session: Session) -> None:
+    def _unknown(self, tracker_id: str, decoded: Decoded, peer: Peer) -> None:
         if not valid_tracker_id(tracker_id):
             self.stats.invalid_ids += 1
             return
@@ -279,15 +306,13 @@ class Hub:
                 self.stats.unknown_dropped += 1
                 return
             queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
-            queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
+            queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
             self._new_tracker(tracker_id)  # "add" creates the tracker (and takes the queue) at once
             return
-        queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
+        queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
 
     def _new_tracker(self, tracker_id: str) -> None:
         if self.policy is NewTrackerPolicy.ADD:
-            from .config_flow import add_tracker_subentry  # noqa: PLC0415 - avoids a cycle
-
             _LOGGER.info("Adding new tracker %s", tracker_id)
             add_tracker_subentry(
                 self.hass.config_entries, self.entry, tracker_id, default_tracker_name(tracker_id)
@@ -326,7 +351,7 @@ class Hub:
                     tracker.name,
                     self.offline_after,
                 )
-                tracker.notify_listeners()
+                self.tracker_changed(tracker)
 
     def _offset_issue(self, tracker: TrackerState) -> None:
         issue_id = f"local_time_{tracker.tracker_id}"
