@@ -1,4 +1,4 @@
-"""A tracker's signal: every entity looks again, and only what shows a change writes a state.
+"""A tracker's signals: its entities look again, and only what shows a change writes a state.
 
 (These replace the tests of the former field-watching scheme: the same promises, kept by Home
 Assistant's dispatcher and each entity's own comparison, seen from the state machine.)
@@ -12,12 +12,16 @@ import pytest
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.dispatcher import DATA_DISPATCHER
+from homeassistant.helpers.dispatcher import DATA_DISPATCHER, async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 
 from custom_components.sinotrack import async_remove_config_entry_device
 from custom_components.sinotrack.binary_sensor import BINARY_SENSORS
-from custom_components.sinotrack.const import DOMAIN, signal_tracker_updated
+from custom_components.sinotrack.const import (
+    DOMAIN,
+    signal_tracker_status,
+    signal_tracker_updated,
+)
 from custom_components.sinotrack.protocol.model import Alarm
 from custom_components.sinotrack.sensor import SENSORS
 
@@ -83,23 +87,27 @@ async def test_a_report_writes_only_what_it_changed(hass: HomeAssistant, bike: A
     assert seen() == {"speed"}  # still moving: the motion sensor writes nothing
 
 
-async def test_every_entity_follows_the_signal_until_removed(
-    hass: HomeAssistant, bike: Any
-) -> None:
+async def test_every_entity_follows_a_signal_until_removed(hass: HomeAssistant, bike: Any) -> None:
     entry, report = bike
     await report(_fix())
-    tracker = entry.runtime_data.hub.trackers[TID]
+    hub = entry.runtime_data.hub
+    tracker = hub.trackers[TID]
     written = _writes(hass)
-    tracker.speed_kmh = 2.0  # a change the hub did not make: the signal makes it visible
+    tracker.speed_kmh = 2.0  # changes the hub did not make: the signals make them visible
     tracker.online = False
-    entry.runtime_data.hub.tracker_changed(tracker)
+    async_dispatcher_send(hass, signal_tracker_updated(tracker.subentry_id))
+    await hass.async_block_till_done()
+    assert sorted(written) == ["moving", "speed"]  # the status did not signal
+    hub.status_changed(tracker)
     await hass.async_block_till_done()
     assert sorted(written) == ["connectivity", "moving", "speed"]
 
-    signal = signal_tracker_updated(tracker.subentry_id)
+    signals = [
+        signal(tracker.subentry_id) for signal in (signal_tracker_updated, signal_tracker_status)
+    ]
 
     def followers() -> list[Entity]:
-        targets = hass.data[DATA_DISPATCHER].get(signal, {})
+        targets = [t for signal in signals for t in hass.data[DATA_DISPATCHER].get(signal, {})]
         return [t.__self__ for t in targets if isinstance(getattr(t, "__self__", None), Entity)]
 
     shown = [d for d in SENSORS if d.entity_registry_enabled_default and not d.only_when_reported]
@@ -107,7 +115,7 @@ async def test_every_entity_follows_the_signal_until_removed(
     device = tracker_device(hass, entry.entry_id, TID)
     assert await async_remove_config_entry_device(hass, entry, device)
     await hass.async_block_till_done()
-    assert followers() == []  # removed entities left the signal
+    assert followers() == []  # removed entities left the signals
 
 
 async def test_alarms_fire_after_the_state(hass: HomeAssistant, bike: Any) -> None:

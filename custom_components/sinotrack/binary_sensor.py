@@ -31,6 +31,7 @@ class SinoTrackBinarySensorDescription(BinarySensorEntityDescription):
 
     value_fn: Callable[[TrackerState], bool | None]
     restore: bool = True  # connectivity is not restored: it is what we see now
+    status: bool = True  # follows the tracker's status signal (motion follows every report)
 
 
 BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
@@ -58,6 +59,7 @@ BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
         key="moving",
         device_class=BinarySensorDeviceClass.MOVING,
         value_fn=lambda t: t.moving,
+        status=False,
     ),
 )
 
@@ -84,6 +86,7 @@ class SinoTrackBinarySensor(SinoTrackStateEntity, BinarySensorEntity, RestoreEnt
     ) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
+        self._follows_status = description.status
         self._value_fn = description.value_fn
         self._restored: bool | None = None
 

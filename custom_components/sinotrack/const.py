@@ -38,8 +38,22 @@ DEFAULT_NEW_TRACKERS: Final = NewTrackerPolicy.ASK
 
 
 def signal_tracker_updated(subentry_id: str) -> str:
-    """The dispatcher signal of one tracker: its state changed, its entities look again."""
+    """The dispatcher signal of one tracker, fired on every message it sends: the entities that
+    show what its reports measure (position, speed, course, last seen …) look again."""
     return f"{DOMAIN}_{subentry_id}_updated"
+
+
+def signal_tracker_status(subentry_id: str) -> str:
+    """The dispatcher signal of one tracker's status, fired when it changes: online, the status
+    word's flags, the immobilizer and its queued command, the battery, and the first report of
+    a value only some models send (``TrackerState.status_key``).
+
+    A second, rarer signal because each entity a signal wakes costs the event loop about 1.6 µs
+    per report under the end-to-end benchmark's flood (the dispatcher's call and the entity's
+    comparison; docs/performance.md): with one signal the seven followers of the status would
+    wake on every report for values that change a few times a day.
+    """
+    return f"{DOMAIN}_{subentry_id}_status"
 
 
 def signal_tracker_alarm(subentry_id: str) -> str:

@@ -47,11 +47,14 @@ class SinoTrackLocation(SinoTrackStateEntity, TrackerEntity, RestoreEntity):
 
     def _refresh(self) -> bool:
         tracker = self.tracker
-        if tracker.latitude == self._attr_latitude and tracker.longitude == self._attr_longitude:
-            return False
-        self._attr_latitude = tracker.latitude
-        self._attr_longitude = tracker.longitude
-        return True
+        changed = False
+        if tracker.latitude != self._attr_latitude:
+            self._attr_latitude = tracker.latitude
+            changed = True
+        if tracker.longitude != self._attr_longitude:  # most moves change one coordinate
+            self._attr_longitude = tracker.longitude
+            changed = True
+        return changed
 
     @property
     def extra_restore_state_data(self) -> ExtraStoredData:

@@ -11,7 +11,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, MANUFACTURER, signal_tracker_updated
+from .const import DOMAIN, MANUFACTURER, signal_tracker_status, signal_tracker_updated
 from .tracker import TrackerState
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ class SinoTrackStateEntity(SinoTrackEntity):
     """Shows something of the tracker's state: recomputed on each of the tracker's signals,
     written only when what it shows changed (the recorder keeps every state written)."""
 
+    _follows_status = False  # the tracker's status signal, not the one of its every message
+
     def _refresh(self) -> bool:
         """Recompute what the entity shows into its ``_attr_`` values; whether they changed."""
         raise NotImplementedError
@@ -63,9 +65,10 @@ class SinoTrackStateEntity(SinoTrackEntity):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self._refresh()  # what the first state write shows
+        signal = signal_tracker_status if self._follows_status else signal_tracker_updated
         self.async_on_remove(
             async_dispatcher_connect(
-                self.hass, signal_tracker_updated(self.tracker.subentry_id), self._tracker_updated
+                self.hass, signal(self.tracker.subentry_id), self._tracker_updated
             )
         )
 

@@ -39,6 +39,7 @@ from .const import (
     DOMAIN,
     NewTrackerPolicy,
     signal_tracker_alarm,
+    signal_tracker_status,
     signal_tracker_updated,
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
@@ -103,7 +104,7 @@ class Hub:
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
         self.commands = CommandCenter(
-            hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.tracker_changed
+            hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
         self.apply_options(entry.options)
 
@@ -199,6 +200,7 @@ class Hub:
         peer: Peer | None,
     ) -> None:
         message = decoded.message
+        status = tracker.status_key()
         outcome = tracker.apply(message, received, received_mono)
         if isinstance(message, CommandAck) and peer is not None:
             self.commands.on_ack(tracker, message, peer)
@@ -210,15 +212,19 @@ class Hub:
             if tracker.went_offline:
                 tracker.went_offline = False
                 _LOGGER.info("Tracker %s is back online", tracker.name)
-        self.tracker_changed(tracker)
+        # Each entity looks again and writes only if what it shows changed.
+        async_dispatcher_send(self.hass, signal_tracker_updated(tracker.subentry_id))
+        if tracker.status_key() != status:
+            self.status_changed(tracker)
         # The alarms after the state: automations triggered by one see the state it came with.
         for event in outcome.alarms:
             async_dispatcher_send(self.hass, signal_tracker_alarm(tracker.subentry_id), event)
 
     @callback
-    def tracker_changed(self, tracker: TrackerState) -> None:
-        """Tell the tracker's entities to look again (each writes only if what it shows changed)."""
-        async_dispatcher_send(self.hass, signal_tracker_updated(tracker.subentry_id))
+    def status_changed(self, tracker: TrackerState) -> None:
+        """Tell the entities that follow the tracker's status (``TrackerState.status_key``, and
+        the immobilizer's queued command) to look again."""
+        async_dispatcher_send(self.hass, signal_tracker_status(tracker.subentry_id))
 
     def _account(self, tracker: TrackerState, outcome: Outcome) -> None:
         if outcome.untrusted_time:
@@ -351,7 +357,7 @@ class Hub:
                     tracker.name,
                     self.offline_after,
                 )
-                self.tracker_changed(tracker)
+                self.status_changed(tracker)
 
     def _offset_issue(self, tracker: TrackerState) -> None:
         issue_id = f"local_time_{tracker.tracker_id}"

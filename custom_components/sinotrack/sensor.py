@@ -29,7 +29,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import DOMAIN, signal_tracker_updated
+from .const import DOMAIN, signal_tracker_status
 from .entity import SinoTrackStateEntity
 from .tracker import TrackerState
 
@@ -44,6 +44,7 @@ class SinoTrackSensorDescription(SensorEntityDescription):
     """A tracker value shown as a sensor."""
 
     value_fn: Callable[[TrackerState], StateType | datetime]
+    status: bool = False  # follows the tracker's status signal: changes a few times a day
     only_when_reported: bool = False  # created once the tracker reports it (not every model does)
 
 
@@ -54,6 +55,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda t: t.battery_percent,
+        status=True,
     ),
     SinoTrackSensorDescription(
         key="speed",
@@ -151,8 +153,9 @@ async def async_setup_entry(
             if not waiting:
                 stop()  # the dispatcher iterates over a copy: leaving while it signals is safe
 
+        # The status signal tells when one of them first appears (TrackerState.status_key).
         unsubscribe: CALLBACK_TYPE | None = async_dispatcher_connect(
-            hass, signal_tracker_updated(tracker.subentry_id), first_report
+            hass, signal_tracker_status(tracker.subentry_id), first_report
         )
 
         @callback
@@ -175,6 +178,7 @@ class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
     def __init__(self, tracker: TrackerState, description: SinoTrackSensorDescription) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
+        self._follows_status = description.status
         self._value_fn = description.value_fn
         self._restored: StateType | date | datetime | Decimal = None
 

@@ -33,6 +33,8 @@ async def async_setup_entry(
 class SinoTrackImmobilizer(SinoTrackStateEntity, SwitchEntity, RestoreEntity):
     """Turning it on asks the tracker to cut the engine; it turns on once the tracker confirms."""
 
+    _follows_status = True  # the immobilizer flag and the command queue
+
     def __init__(self, hub: Hub, tracker: TrackerState) -> None:
         super().__init__(tracker, "immobilizer")
         self.hub = hub

@@ -86,6 +86,19 @@ class TrackerState:
     def moving(self) -> bool | None:
         return None if self.speed_kmh is None else self.speed_kmh >= MOVING_SPEED_KMH
 
+    def status_key(self) -> tuple[object, ...]:
+        """What changes the tracker's status (its rarer signal fires when this does): online,
+        the status word (the flags come from it), the immobilizer, the battery, and whether the
+        values only some models report have appeared (their sensors are created then)."""
+        return (
+            self.online,
+            self.status,
+            self.immobilized,
+            self.battery_percent,
+            self.odometer_km is None,
+            self.voltage is None,
+        )
+
     def apply(self, message: Message, received: datetime, received_mono: float) -> Outcome:
         """Fold one message into the state; never moves the tracker back or onto a bad fix."""
         self.last_seen = received
