@@ -42,7 +42,8 @@ CLI (run ``python scripts/ha_setup.py -h``)::
     onboard URL [--username dev ...]        create the owner on a fresh config folder
     login URL                               print an access token (auth API login flow)
     token URL                               print a long-lived access token
-    check-log CONFIG_DIR                    list errors, recovery mode and package installs
+    check-log CONFIG_DIR                    list errors (not refused commands), recovery mode
+                                            and package installs
     ports [--listener-port N]               is the listener port accepting TCP / bound on UDP?
     requirements CONFIG_DIR                 the packages the config's components need
     lock --python PY --homeassistant VER -o FILE   regenerate a pinned requirements file
@@ -54,6 +55,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -689,20 +691,82 @@ def port_status(port: int = DEFAULT_LISTENER_PORT, host: str = "127.0.0.1") -> t
     return tcp_ok, udp_bound
 
 
+# A record of home-assistant.log: "<date> <time>.<ms> LEVEL (thread) [logger] message", then its
+# traceback lines, if any.
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (?P<level>[A-Z]+) \((?P<thread>[^)]*)\) "
+    r"\[(?P<logger>[^\]]+)\] (?P<message>.*)$"
+)
+WEBSOCKET_LOGGER = "homeassistant.components.websocket_api.http.connection"
+VALIDATION_TRACEBACK = "homeassistant.exceptions.ServiceValidationError: "
+
+
+def validation_messages(integration_dir: Path = INTEGRATION_DIR) -> re.Pattern[str]:
+    """The integration's translated exception messages (``exceptions`` in en.json), any values
+    in their placeholders; or the bare translation key, when the translations were not loaded.
+    (Home Assistant drops a message's final full stop.)"""
+    strings = json.loads((integration_dir / "translations" / "en.json").read_text("utf-8"))
+    choices = []
+    for key, entry in strings.get("exceptions", {}).items():
+        parts = re.split(r"\{[a-z_]+\}", str(entry.get("message", "")).removesuffix("."))
+        choices += [".+?".join(re.escape(part) for part in parts) + r"\.?", re.escape(key)]
+    return re.compile("|".join(f"(?:{choice})" for choice in choices))
+
+
+def is_validation_error(record: Sequence[str], messages: re.Pattern[str]) -> bool:
+    """Whether a log record is Home Assistant reporting a ServiceValidationError of ours: the
+    user's error (a refused engine cut), which it logs at ERROR too.
+
+    The websocket API (the UI) logs one as "[<connection>] <message>" on 2025.4 and 2026.10, and
+    2025.4's REST API as a traceback ending in "ServiceValidationError: <message>". A real error
+    reads otherwise: "Unexpected exception" and a traceback (2025.4), "Error during service call
+    to …" (2026.10), or another logger.
+    """
+    head = LOG_RECORD.match(record[0])
+    if head is None or head["level"] != "ERROR":
+        return False
+    if head["logger"] == WEBSOCKET_LOGGER and len(record) == 1:
+        text = re.sub(r"^\[\d+\] ", "", head["message"], count=1)
+        return messages.fullmatch(text) is not None
+    last = record[-1].strip()
+    return (
+        len(record) > 1
+        and last.startswith(VALIDATION_TRACEBACK)
+        and messages.fullmatch(last.removeprefix(VALIDATION_TRACEBACK)) is not None
+    )
+
+
+def _log_records(lines: Iterable[str]) -> list[list[str]]:
+    records: list[list[str]] = []
+    for line in lines:
+        if LOG_RECORD.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)  # a traceback or a message of several lines
+    return records
+
+
 def check_log(config_dir: Path | str, *, log_name: str = "home-assistant.log") -> list[str]:
     """Return the problem lines of a Home Assistant log: errors, recovery mode, package installs.
 
-    The known warning about custom integrations not being tested by Home Assistant is allowed.
+    The known warning about custom integrations not being tested by Home Assistant is allowed,
+    and so is Home Assistant's report of a ServiceValidationError of this integration (a refused
+    engine cut is the user's error, not the system's: see ``is_validation_error``).
     """
     path = Path(config_dir) / log_name
     if not path.exists():
         return [f"{path} does not exist"]
+    messages = validation_messages()
     problems = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if any(p.search(line) for p in LOG_ALLOWED):
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    for record in _log_records(lines):
+        if is_validation_error(record, messages):
             continue
-        if any(p.search(line) for p in LOG_PROBLEMS):
-            problems.append(line)
+        for line in record:
+            if any(p.search(line) for p in LOG_ALLOWED):
+                continue
+            if any(p.search(line) for p in LOG_PROBLEMS):
+                problems.append(line)
     return problems
 
 
@@ -884,6 +948,39 @@ def _ready_banner(args: argparse.Namespace) -> int:
     return 0
 
 
+# Commands that import a package a plain system Python lacks (Debian's python3 has no aiohttp).
+COMMAND_NEEDS = {"token": "aiohttp", "seed": "homeassistant", "requirements": "homeassistant"}
+REEXEC_MARK = "HA_SETUP_REEXECUTED"
+
+
+def develop_python(repo: Path = REPO) -> Path | None:
+    """The develop environment's interpreter (``scripts/develop --bootstrap-only`` makes it)."""
+    for flavour in ("latest", "oldest"):
+        python = repo / ".venvs" / f"develop-{flavour}" / "bin" / "python"
+        if python.exists():
+            return python
+    return None
+
+
+def _run_where_it_can(command: str, argv: Sequence[str]) -> None:
+    """Re-run this command with the develop environment's Python when this one lacks what the
+    command imports; or say plainly what to do. Returns when this Python will do."""
+    module = COMMAND_NEEDS.get(command)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return
+    python = develop_python()
+    if python is None or os.environ.get(REEXEC_MARK):  # none, or it lacks the package too
+        raise SystemExit(
+            f"ha_setup.py {command} needs the Python package {module}, which {sys.executable} "
+            "does not have: run scripts/develop --bootstrap-only once (it creates "
+            ".venvs/develop-latest), then run .venvs/develop-latest/bin/python "
+            f"scripts/ha_setup.py {command} …"
+        )
+    print(f"{sys.executable} has no {module}: running with {python}", file=sys.stderr)
+    os.environ[REEXEC_MARK] = "1"
+    os.execv(python, [str(python), str(Path(__file__).resolve()), *argv])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -936,6 +1033,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=900)
 
     args = parser.parse_args(argv)
+    _run_where_it_can(args.command, sys.argv[1:] if argv is None else argv)
     match args.command:
         case "seed":
             seed_config(

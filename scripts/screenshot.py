@@ -48,7 +48,7 @@ REPO = SCRIPTS.parent
 SIMULATOR = SCRIPTS / "simulator.py"
 DRIVING_FIRST_ID = 4106011600  # three trackers, mixed protocols; the first one is H02 text
 PARKED_ID = 4106011700  # one parked H02 tracker
-DEVICE_TRACKER = "sinotrack_1600"  # the device page shown
+DEVICE_TAIL = "_1600"  # the device page shown: "SinoTrack <letter> 1600", letter by arrival
 WIDTH, HEIGHT = 1400, 900
 DEVICE_PAGE_HEIGHT = 1500  # tall enough for every entity card of a tracker
 RESERVED_PORTS = {8123, 8888}
@@ -85,7 +85,7 @@ DEEP_QUERY = """
   };
   walk(document);
   const tags = (name) => all.filter((el) => el.localName === name);
-  return JSON.stringify((%s)(tags));
+  return JSON.stringify((%s)(tags, all));
 })()
 """
 # On the map: the entity markers (a badge per device_tracker) and whether Home Assistant shows
@@ -112,6 +112,31 @@ DEVICE_CHECK = """(tags) => ({
   loading: tags('ha-spinner').length + tags('ha-circular-progress').length,
 })"""
 DEVICE_CARDS = {"Controls", "Sensors", "Events", "Diagnostic"}
+# The forms a newcomer meets first (--forms): the text of every element without children, so
+# a string the frontend cannot format shows: "Translation error: UNCLOSED_TAG" for an SMS
+# written "804<password>".
+FORM_TEXT = """(tags, all) => ({
+  login: tags('ha-authorize').length + tags('ha-auth-flow').length,
+  texts: all.filter((el) => !el.children.length).map((el) => (el.textContent || '').trim())
+    .filter((text) => text && text.length < 2000),
+})"""
+# Click the last button or menu item whose text is %s (a JSON string).
+CLICK_TEXT = """(tags, all) => {
+  const hits = all.filter((el) => /item|button/.test(el.localName)
+    && (el.textContent || '').trim() === %s).slice(-1);
+  hits.forEach((el) => el.click());
+  return {clicked: hits.length};
+}"""
+# Open the overflow menu of the integration page's entry (hub) row.
+ENTRY_MENU = """(tags) => {
+  const rows = tags('ha-config-entry-row');
+  const menus = rows.flatMap((r) => (r.shadowRoot
+    ? [...r.shadowRoot.querySelectorAll('ha-md-button-menu, ha-button-menu, ha-dropdown')] : []));
+  const triggers = menus.flatMap((m) => [...m.querySelectorAll('ha-icon-button, [slot=trigger]')]);
+  triggers.forEach((t) => t.click());
+  return {clicked: triggers.length};
+}"""
+TRANSLATION_ERROR = "Translation error"
 
 
 class PageError(RuntimeError):
@@ -268,13 +293,13 @@ def wait_for_trackers(run: Run, drive_time: float) -> None:
         return located if len(located) >= 4 else None
 
     def alarm() -> bool:
-        event = run.states(f"event.{DEVICE_TRACKER}_").values()
+        event = [s for e, s in run.states("event.sinotrack_").items() if DEVICE_TAIL in e]
         return any(s["attributes"].get("event_type") == "vibration" for s in event)
 
     started = time.monotonic()
     located = until(on_map, 90, "four trackers on the map")
     log(f"on the map: {', '.join(sorted(located))}")
-    until(alarm, 60, f"the vibration alarm of {DEVICE_TRACKER}")
+    until(alarm, 60, f"the vibration alarm of tracker …{DEVICE_TAIL[1:]}")
     rest = drive_time - (time.monotonic() - started)
     if rest > 0:
         log(f"letting the trackers drive apart for {rest:.0f} s")
@@ -460,7 +485,10 @@ async def take_pictures(run: Run, settle: float) -> dict[str, bytes]:
     When a page does not become ready, what it shows is saved as ``failed.png`` in the
     temporary folder (see ``--keep``).
     """
-    device_id = await device_id_of(run, f"device_tracker.{DEVICE_TRACKER}")
+    (shown,) = [
+        e for e in run.states("device_tracker.").values() if e["entity_id"].endswith(DEVICE_TAIL)
+    ]
+    device_id = await device_id_of(run, shown["entity_id"])
     script = token_script(run)
     devtools_port = start_chromium(run)
     log(f"headless Chromium, DevTools on port {devtools_port}")
@@ -510,6 +538,103 @@ async def take_pictures(run: Run, settle: float) -> dict[str, bytes]:
     return pngs
 
 
+async def form_picture(
+    cdp: Cdp, url: str, *, shows: str, what: str, settle: float, clicks: tuple[str, ...] = ()
+) -> bytes:
+    """Open ``url``, click ``clicks`` in turn (``ENTRY_MENU`` or a button's text), wait until
+    a text ``shows`` is on the page; raise PageError on a translation error; return the PNG."""
+    await open_page(cdp, url)
+    steps = list(clicks)
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    while True:
+        state = await cdp.query(FORM_TEXT)
+        if state["login"]:
+            raise PageError(f"Home Assistant shows its login page instead of {what}")
+        texts: list[str] = state["texts"]
+        if bad := [text for text in texts if TRANSLATION_ERROR in text]:
+            raise PageError(f"{what}: {bad[0]!r}")
+        if steps:
+            step = steps[0]
+            clicked = await cdp.query(
+                ENTRY_MENU if step == ENTRY_MENU else CLICK_TEXT % json.dumps(step)
+            )
+            if clicked["clicked"]:
+                steps.pop(0)
+                await asyncio.sleep(1)
+                continue
+        elif any(shows in text for text in texts):
+            break
+        if time.monotonic() > deadline:
+            raise PageError(f"timed out after {PAGE_TIMEOUT} s waiting for {what}")
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(settle)
+    return await cdp.screenshot()
+
+
+async def take_form_pictures(run: Run, settle: float) -> dict[str, bytes]:
+    """The first dialog (Add integration → SinoTrack), the hub's Reconfigure dialog and the
+    sinotrack.send_command form of the developer tools, each checked for translation errors."""
+    script = token_script(run)
+    devtools_port = start_chromium(run)
+    log(f"headless Chromium, DevTools on port {devtools_port}")
+    pngs: dict[str, bytes] = {}
+    async with aiohttp.ClientSession() as session:
+        base = f"http://127.0.0.1:{devtools_port}"
+        async with session.get(f"{base}/json/list") as response:
+            targets = await response.json()
+        page = next(t for t in targets if t.get("type") == "page")
+        async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+            cdp = Cdp(ws)
+            try:
+                await cdp.send("Page.enable")
+                await cdp.send("Page.addScriptToEvaluateOnNewDocument", {"source": script})
+                await cdp.viewport(HEIGHT)
+                pngs["form-first-dialog.png"] = await form_picture(
+                    cdp,
+                    f"{run.url}/config/integrations/dashboard/add?domain={ha_setup.DOMAIN}",
+                    clicks=("OK",),  # "Do you want to set up SinoTrack?"
+                    shows="804PASSWORD IP PORT",
+                    what="the first dialog",
+                    settle=settle,
+                )
+                pngs["form-reconfigure.png"] = await form_picture(
+                    cdp,
+                    f"{run.url}/config/integrations/integration/{ha_setup.DOMAIN}",
+                    clicks=(ENTRY_MENU, "Reconfigure"),
+                    shows="804PASSWORD IP PORT",
+                    what="the Reconfigure dialog",
+                    settle=settle,
+                )
+                # 2026.10 moved the developer tools to /config/tools; 2025.4 has them at
+                # /developer-tools. Both read the action to show from ?service=.
+                tools = (
+                    "config/tools" if ha_version_of(run).startswith("2026") else "developer-tools"
+                )
+                pngs["form-send-command.png"] = await form_picture(
+                    cdp,
+                    f"{run.url}/{tools}/action?service={ha_setup.DOMAIN}.send_command",
+                    shows="8105:F0",
+                    what="the send_command form",
+                    settle=settle,
+                )
+                log("no translation errors in the three forms")
+            except PageError:
+                with contextlib.suppress(Exception):
+                    failed = await cdp.screenshot()
+                    await asyncio.to_thread((run.work / "failed.png").write_bytes, failed)
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(cdp.send("Browser.close"), 5)
+                await cdp.close()
+    return pngs
+
+
+def ha_version_of(run: Run) -> str:
+    version: str = ha_setup.api(run.url, run.token, "GET", "/api/config")["version"]
+    return version
+
+
 # --------------------------------------------------------------------------------------------
 # Main
 
@@ -556,6 +681,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=600, help="overall time limit in seconds (600)"
     )
+    parser.add_argument(
+        "--forms",
+        action="store_true",
+        help="instead: the first dialog, the Reconfigure dialog and the send_command form "
+        "(form-*.png), failing on a translation error",
+    )
     args = parser.parse_args(argv)
     out = args.out.resolve()
     python = args.python or str(ha_setup.ensure_venv())
@@ -567,15 +698,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with interruptible(args.timeout):
             start_home_assistant(run)
-            start_trackers(run, duration=int(args.timeout))
-            wait_for_trackers(run, args.drive)
-            pngs = asyncio.run(take_pictures(run, args.settle))
+            if args.forms:
+                pngs = asyncio.run(take_form_pictures(run, args.settle))
+            else:
+                start_trackers(run, duration=int(args.timeout))
+                wait_for_trackers(run, args.drive)
+                pngs = asyncio.run(take_pictures(run, args.settle))
             out.mkdir(parents=True, exist_ok=True)
             for name, data in pngs.items():
                 (out / name).write_bytes(data)
                 pictures.append(out / name)
             code = 0
     except (Interrupted, TimeoutError, RuntimeError, OSError, ha_setup.HttpError) as err:
+        # PageError is a RuntimeError: a form with a translation error ends here too.
         log(f"failed: {type(err).__name__}: {err}")
         if not args.keep:
             log("(run with --keep to keep the logs)")

@@ -107,6 +107,8 @@ CONNECT_TIMEOUT_S: Final = 5.0
 BACKOFF_BASE_S: Final = 0.25
 BACKOFF_MAX_S: Final = 5.0
 SHUTDOWN_GRACE_S: Final = 3.0
+PROGRESS_INTERVAL_S: Final = 60.0  # real seconds between progress lines
+PROGRESS_TRACKERS: Final = 10  # trackers listed in a progress report
 MAX_TRACKERS: Final = 5000
 MAX_RATE: Final = 100_000.0
 MAX_BUFFER: Final = 8192  # server bytes buffered without a complete frame
@@ -693,6 +695,11 @@ class Stats:
         self.error_samples.append(message)
 
 
+def _plural(count: int, noun: str) -> str:
+    """ "1 tracker", "3 trackers"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _counts(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(counter.items()))
 
@@ -852,6 +859,7 @@ class SimConfig:
     burst: bool = False  # report as fast as max_rate allows (benchmarks)
     chaos: float = 0.0  # per frame: probability of junk before it or a dropped connection
     max_reconnects: int = 100  # per tracker
+    progress_s: float = PROGRESS_INTERVAL_S  # real seconds between progress lines (not quiet)
     printer: Callable[[str], None] | None = None  # where event lines go (default stdout)
     # Called for every frame sent: (tracker ID, "report" | "heartbeat" | "answer" |
     # "session" | "junk", frame). For benchmarks; keep it cheap.
@@ -861,7 +869,8 @@ class SimConfig:
         """``ValueError`` for anything out of range (and for a non-loopback host)."""
         if not self.allow_remote and not _is_loopback(self.host):
             raise ValueError(
-                f"refusing to send to {self.host}: only loopback addresses unless allow_remote"
+                f"refusing to send to {self.host}: only to loopback addresses (127.0.0.1, ::1, "
+                "localhost) unless --allow-remote is given (allow_remote=True from Python)"
             )
         if not 1 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is not 1-65535")
@@ -885,6 +894,8 @@ class SimConfig:
             raise ValueError("chaos is a probability, 0-1")
         if self.max_reconnects < 0:
             raise ValueError("max_reconnects must not be negative")
+        if self.progress_s <= 0:
+            raise ValueError("progress_s must be more than 0")
         last = self.first_id + self.trackers - 1
         if self.first_id < 1_000_000_000 or last > 9_999_999_999:
             raise ValueError("tracker IDs must stay 10-digit numbers (1000000000-9999999999)")
@@ -969,6 +980,8 @@ class SimTracker:
         self.report_now = False
         self.reboot = False
         self.reports_sent = 0
+        self.heartbeats_sent = 0
+        self.replies_received = 0  # the server's answers to this tracker (not its commands)
         self.session_reports = 0
         self.binary_sequence = 0
         self.last_sent: Fix | None = None
@@ -1148,6 +1161,7 @@ class SimTracker:
 
     def heartbeat_frame(self) -> bytes:
         self.advance()
+        self.heartbeats_sent += 1
         self.stats.heartbeats[self.protocol] += 1
         if self.protocol == "jt808":
             return self.jt808(0x0002, b"")
@@ -1222,17 +1236,21 @@ class SimTracker:
             kind = f"V4,{f[3]}" if len(f) > 3 else "V4"
             if kind in ("V4,V1", "V4,NBR"):
                 self._check_time_sync(f[4] if len(f) > 4 else "")
-            self.stats.replies[kind] += 1
+            self._replied(kind)
             return []
         if word == "R12":
             if len(f) < 4 or len(f[3]) != 6 or not f[3].isdigit():
                 raise ValueError("R12 without HHMMSS")
-            self.stats.replies["R12"] += 1
+            self._replied("R12")
             return []
         if word in ("HTBT", "V0", "LINK"):
-            self.stats.replies[word] += 1
+            self._replied(word)
             return []
         return self._h02_command(word, f[3:])
+
+    def _replied(self, kind: str) -> None:
+        self.stats.replies[kind] += 1
+        self.replies_received += 1
 
     def _check_time_sync(self, stamp: str) -> None:
         try:
@@ -1306,11 +1324,11 @@ class SimTracker:
         if mid == 0x8100:
             if len(frame.body) < 3:
                 raise ValueError("0x8100 body too short")
-            self.stats.replies["0x8100"] += 1
+            self._replied("0x8100")
             self._resolve(mid, frame)
             return []
         if mid == 0x8109:
-            self.stats.replies["0x8109"] += 1
+            self._replied("0x8109")
             return []
         return self._jt808_command(frame)
 
@@ -1318,7 +1336,7 @@ class SimTracker:
         if len(frame.body) < 5:
             raise ValueError("0x8001 body too short")
         serial, answered, result = struct.unpack_from(">HHB", frame.body)
-        self.stats.replies["0x8001"] += 1
+        self._replied("0x8001")
         sent = self.sent_serials.get(serial)
         if sent is None:
             self.stats.error(f"{self.device_id}: 0x8001 for serial {serial} never sent")
@@ -1623,8 +1641,8 @@ class Simulator:
             tracker.vehicle.t = 0.0
         cfg = self.config
         self._say(
-            f"{cfg.trackers} trackers -> {cfg.host}:{cfg.port} over {cfg.transport} for "
-            f"{cfg.duration:g} s (speedup {cfg.speedup:g})"
+            f"{_plural(cfg.trackers, 'tracker')} -> {cfg.host}:{cfg.port} over {cfg.transport} "
+            f"for {cfg.duration:g} s (speedup {cfg.speedup:g})"
         )
         tasks = [
             asyncio.create_task(self._tracker_main(tracker), name=f"sim-{tracker.device_id}")
@@ -1632,6 +1650,8 @@ class Simulator:
         ]
         if cfg.alarm in ALARMS:
             tasks.append(asyncio.create_task(self._alarm_on_demand(cfg.alarm)))
+        if not cfg.quiet:
+            tasks.append(asyncio.create_task(self._progress()))
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), cfg.duration)
@@ -1646,6 +1666,38 @@ class Simulator:
                     self.stats.error(f"internal error: {task.exception()!r}")
             self._finished = time.monotonic()
         return self.summary()
+
+    async def _progress(self) -> None:
+        """Every ``progress_s`` (a minute): what was sent and answered, in all and per tracker,
+        so a long run is not silent between "connected" and the summary."""
+        while not self._stop.is_set():
+            await self._sleep(self.config.progress_s)
+            if self._stop.is_set():
+                return
+            for line in self.progress_lines():
+                self._say(line)
+
+    def progress_lines(self) -> list[str]:
+        """The progress report: a line in all, then one per tracker (the first few of many)."""
+        trackers = list(self.trackers.values())
+        connected = sum(t.connected for t in trackers)
+        lines = [
+            f"progress: {_plural(len(trackers), 'tracker')} ({connected} connected) sent "
+            f"{_plural(sum(t.reports_sent for t in trackers), 'report')} and "
+            f"{_plural(sum(t.heartbeats_sent for t in trackers), 'heartbeat')}, "
+            f"{sum(t.replies_received for t in trackers)} answered"
+        ]
+        for tracker in trackers[:PROGRESS_TRACKERS]:
+            lines.append(
+                f"  {tracker.device_id} {tracker.protocol}: sent "
+                f"{_plural(tracker.reports_sent, 'report')} and "
+                f"{_plural(tracker.heartbeats_sent, 'heartbeat')}, "
+                f"{tracker.replies_received} answered"
+                + ("" if tracker.connected else ", not connected")
+            )
+        if len(trackers) > PROGRESS_TRACKERS:
+            lines.append(f"  … and {_plural(len(trackers) - PROGRESS_TRACKERS, 'tracker')} more")
+        return lines
 
     async def _alarm_on_demand(self, alarm: str) -> None:
         """Each tracker raises ``alarm`` once, a bit after the start (after its first report)."""

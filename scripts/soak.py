@@ -117,9 +117,15 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             for s in ha_setup.api(url, token, "GET", "/api/states")
             if s["entity_id"].startswith("device_tracker.")
         }
+        # Default names are "SinoTrack <letter> <last 4 digits>": find each by its digits.
+        by_tail = {
+            entity_id.rsplit("_", 1)[-1]: state
+            for entity_id, state in states.items()
+            if entity_id.startswith("device_tracker.sinotrack_")
+        }
         lost = 0
         for tracker_id, (lat, lon) in acknowledged.items():
-            state = states.get(f"device_tracker.sinotrack_{tracker_id[-4:]}")
+            state = by_tail.get(tracker_id[-4:])
             shown = state and (
                 state["attributes"].get("latitude"),
                 state["attributes"].get("longitude"),

@@ -9,4 +9,6 @@ import pytest
 def _load_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Let Home Assistant tests load custom_components/sinotrack; protocol tests stay HA-free."""
     if "hass" in request.fixturenames:
+        if "recorder_mock" in request.fixturenames:
+            request.getfixturevalue("recorder_mock")  # the recorder's database before hass
         request.getfixturevalue("enable_custom_integrations")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -197,6 +198,24 @@ def h02_position_frame(
         f"{lat_txt},{'N' if lat >= 0 else 'S'},{lon_txt},{'E' if lon >= 0 else 'W'},"
         f"{speed_knots:06.2f},{course:03d},{when:%d%m%y},{status}#"
     )
+
+
+INTEGRATION_LOGGER = "custom_components.sinotrack"
+
+
+def warnings_from(records: Iterable[logging.LogRecord], *loggers: str) -> list[str]:
+    """Warnings and errors logged by ``loggers`` (and their children), as "logger: message".
+
+    Tests assert on these, not on every record: on a busy machine asyncio's debug mode warns
+    about slow callbacks ("Executing <Task …> took 0.129 seconds"), which says nothing about
+    the code under test.
+    """
+    return [
+        f"{r.name}: {r.getMessage()}"
+        for r in records
+        if r.levelno >= logging.WARNING
+        and any(r.name == name or r.name.startswith(f"{name}.") for name in loggers)
+    ]
 
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:

@@ -94,6 +94,8 @@ async def test_engine_cut_waits_for_the_tracker(hass: HomeAssistant, car: Any, s
     assert not call.done()
     assert hass.states.get(switch).state != "on"  # never an optimistic guess
     await tracker.send(ack(style, match.group(1).decode()))
+    if style != "echo":  # an acknowledgement with a fix is answered with R12
+        assert (await tracker.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
     await asyncio.wait_for(call, 5)
     assert hass.states.get(switch).state == "on"
     assert any("engine cut sent" in m for m in book)
@@ -123,7 +125,8 @@ async def test_engine_cut_refused_at_speed(hass: HomeAssistant, car: Any) -> Non
     assert err.value.translation_key == "interlock_speed"
     assert err.value.translation_placeholders == {"name": "Car", "speed": "60", "limit": "20"}
     assert await tracker.read_nothing() == b""
-    assert any("engine cut refused" in m for m in book)
+    # One sentence after the switch's name, not the exception's message again.
+    assert book == ["engine cut refused: moving at 60 km/h (the limit is 20 km/h)"]
     # Release is never refused.
     call = asyncio.create_task(
         hass.services.async_call(DOMAIN, "release", {"entity_id": switch_id(hass)}, blocking=True)
@@ -138,6 +141,7 @@ async def test_interlock_freshness_and_force(hass: HomeAssistant, car: Any) -> N
     entry, tracker = car
     hub: Hub = entry.runtime_data.hub
     state = hub.trackers[TID]
+    book = logbook(hass)
     with pytest.raises(ServiceValidationError) as err:
         await hub.send_command(TID, _stop())
     assert err.value.translation_key == "interlock_no_report"
@@ -146,6 +150,11 @@ async def test_interlock_freshness_and_force(hass: HomeAssistant, car: Any) -> N
     with pytest.raises(ServiceValidationError) as err:
         await hub.send_command(TID, _stop())
     assert err.value.translation_key == "interlock_stale"
+    await hass.async_block_till_done()
+    assert book == [
+        "engine cut refused: no report since Home Assistant started, so its speed is unknown",
+        "engine cut refused: the latest report is 5 minutes old and does not show the ignition off",
+    ]
     # Old, but the ignition is off: allowed.
     state.ignition = False
     hub.commands.ack_timeout = 0.2
@@ -174,7 +183,7 @@ async def test_failed_ack_raises(hass: HomeAssistant, car: Any) -> None:
     )
     sent = await tracker.read_frame()
     await tracker.send(ack("ERROR", S20.fullmatch(sent).group(1).decode(), status="FFFFFBFF"))
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:  # the tracker's "no", not a failure
         await asyncio.wait_for(call, 5)
     assert err.value.translation_key == "command_failed"
     assert hass.states.get(switch_id(hass)).state == "off"

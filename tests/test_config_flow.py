@@ -18,7 +18,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from custom_components.sinotrack.config_flow import probe_port
 from custom_components.sinotrack.const import DOMAIN, SUBENTRY_TYPE_TRACKER
 
-from .helpers import HOST, free_port, setup_listener, wait_for
+from .helpers import HOST, FakeTracker, free_port, h02_position_frame, setup_listener, wait_for
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -80,16 +80,26 @@ async def test_user_needs_a_protocol(hass: HomeAssistant) -> None:
     assert result["errors"] == {"base": "no_protocol"}
 
 
-async def test_second_entry_on_same_port_aborts(hass: HomeAssistant) -> None:
+async def test_second_entry_on_same_port_is_a_port_error(hass: HomeAssistant) -> None:
+    """A port another hub uses: the form stays open with the error on the port field."""
     port = free_port()
     entry = await setup_listener(hass, port)
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"port": port, "tcp": True, "udp": True}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    await hass.config_entries.async_unload(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"port": "port_configured"}
+    # The user corrects the port in the same dialog.
+    other_port = free_port()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": other_port, "tcp": True, "udp": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == str(other_port)
+    await hass.async_block_till_done()
+    for e in (entry, result["result"]):
+        await hass.config_entries.async_unload(e.entry_id)
 
 
 async def test_reconfigure_rebinds(hass: HomeAssistant) -> None:
@@ -133,8 +143,8 @@ async def test_reconfigure_errors(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"port": other.data["port"], "tcp": True, "udp": True}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"port": "port_configured"}
     for e in (entry, other):
         await hass.config_entries.async_unload(e.entry_id)
 
@@ -183,8 +193,8 @@ async def test_subentry_flow_adds_tracker(hass: HomeAssistant) -> None:
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"tracker_id": "4106011660"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM  # the ID can be corrected in the same form
+    assert result["errors"] == {"tracker_id": "already_configured"}
 
     # No name: the default one.
     result = await hass.config_entries.subentries.async_init(
@@ -193,7 +203,7 @@ async def test_subentry_flow_adds_tracker(hass: HomeAssistant) -> None:
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"tracker_id": "123456789012345"}
     )
-    assert result["title"] == "SinoTrack 2345"
+    assert result["title"] == "SinoTrack A 2345"
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -214,7 +224,7 @@ async def test_discovery_confirm_adds_tracker(hass: HomeAssistant) -> None:
     assert result["reason"] == "tracker_added"
     await hass.async_block_till_done()
     (sub,) = entry.subentries.values()
-    assert (sub.unique_id, sub.title) == ("4106011660", "SinoTrack 1660")
+    assert (sub.unique_id, sub.title) == ("4106011660", "SinoTrack A 1660")
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -309,3 +319,45 @@ async def test_minimal_submissions_take_the_defaults(hass: HomeAssistant) -> Non
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {"new_trackers": "add", "offline_after": 10, "max_connections": 500}
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_tracker_id_belongs_to_one_hub(hass: HomeAssistant) -> None:
+    """By hand, by discovery or automatically: an ID under one hub is refused by another."""
+    home = await setup_listener(hass, free_port(), trackers=[("4106011660", "Bike")])
+    other = await setup_listener(hass, free_port(), new_trackers="add")
+    result = await hass.config_entries.subentries.async_init(
+        (other.entry_id, SUBENTRY_TYPE_TRACKER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"tracker_id": "4106011660", "name": "Twin"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"tracker_id": "tracker_elsewhere"}
+    assert result["description_placeholders"] == {"hub": home.title}
+    assert not other.subentries
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"tracker_id": "4106011660", "entry_id": other.entry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "tracker_elsewhere"}
+    assert result["description_placeholders"] == {"tracker_id": "4106011660", "hub": home.title}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": "Twin"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "tracker_elsewhere"}
+    assert not other.subentries
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+    # The hub that adds new trackers by itself does not take it either.
+    tracker = await FakeTracker(other.data["port"]).connect()
+    await tracker.send(h02_position_frame("4106011660"))
+    await tracker.read_frame()
+    await tracker.close()
+    await hass.async_block_till_done()
+    assert not other.subentries
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["title_placeholders"] for f in flows] == [{"tracker_id": "4106011660"}]
+    for e in (home, other):
+        await hass.config_entries.async_unload(e.entry_id)

@@ -34,7 +34,10 @@ class ReferenceClock:
     def correct(self, fix_time: datetime, received: datetime, live: bool) -> tuple[datetime, bool]:
         if live:
             self.observe(fix_time, received)
-        corrected = fix_time - timedelta(hours=self.offset_hours)
+        offset = self.offset_hours
+        if live and abs((fix_time - received).total_seconds()) <= OFFSET_TOLERANCE_S:
+            offset = 0  # a live report in UTC is taken as it is
+        corrected = fix_time - timedelta(hours=offset)
         if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
             return received, False
         return corrected, True
@@ -81,6 +84,32 @@ def test_a_report_in_utc_between_local_ones_restarts_the_count() -> None:
     assert clock.offset_hours == 0  # never three agreeing reports in a row
     clock.correct(received + timedelta(hours=8), received, live=True)
     assert clock.offset_hours == 8
+
+
+def test_a_tracker_switched_to_utc_is_followed_at_once() -> None:
+    """After the repair's SMS the first UTC report is taken as it is; the offset then goes."""
+    clock = FixClock(min_span_s=0)
+    received = START
+    for _ in range(OFFSET_REPORTS):
+        clock.correct(received + timedelta(hours=2, seconds=-3), received, live=True)
+        received += timedelta(seconds=20)
+    assert clock.offset_hours == 2
+    local = clock.correct(received + timedelta(hours=2, seconds=-3), received, live=True)
+    assert (local.time, local.trusted) == (received - timedelta(seconds=3), True)
+    received += timedelta(seconds=20)
+    first_utc = clock.correct(received - timedelta(seconds=3), received, live=True)
+    assert (first_utc.time, first_utc.trusted) == (received - timedelta(seconds=3), True)
+    assert first_utc.offset_shift_hours == 0
+    assert clock.offset_hours == 2  # not unlearnt yet: the repair stays until reports agree
+    # A stored report is no sign of a switch: still read with the offset in force.
+    stored = clock.correct(received - timedelta(seconds=3), received, live=False)
+    assert stored.time == received - timedelta(hours=2, seconds=3)
+    for _ in range(OFFSET_REPORTS - 1):
+        received += timedelta(seconds=20)
+        result = clock.correct(received - timedelta(seconds=3), received, live=True)
+        assert result.time == received - timedelta(seconds=3)
+    assert clock.offset_hours == 0
+    assert result.offset_shift_hours == -2
 
 
 def test_stored_reports_teach_nothing_and_impossible_times_are_distrusted() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -71,7 +72,7 @@ JT_ID = "4106011602"
 
 def _jt808_registered() -> bool:
     try:
-        from custom_components.sinotrack.protocol.framing import detect
+        from custom_components.sinotrack.protocol import detect
 
         return detect(b"\x7e") is not None
     except ImportError:
@@ -410,7 +411,9 @@ def test_only_loopback_unless_allowed(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as err:
         main(["--host", "192.0.2.1", "--duration", "1"])
     assert err.value.code == 2
-    assert "loopback" in capsys.readouterr().err
+    message = capsys.readouterr().err.strip().splitlines()[-1]  # after argparse's usage
+    assert "loopback" in message
+    assert "unless --allow-remote is given" in message  # the flag that allows it, by its name
     with pytest.raises(ValueError, match="10-digit"):
         SimConfig(first_id=9_999_999_999, trackers=2).validate()
 
@@ -568,6 +571,54 @@ async def test_udp_trackers_show_up(hass: HomeAssistant, listener: Any) -> None:
     assert summary.transport == "udp"
     assert sent.count("report") == summary.total_reports
     assert json.loads(json.dumps(summary.as_dict()))["exit_code"] == 0
+
+
+async def test_progress_every_minute(hass: HomeAssistant, listener: Any) -> None:
+    """Between "connected" and the summary: a line in all and one per tracker, each interval."""
+    _, port = listener
+    lines: list[str] = []
+    config = SimConfig(
+        port=port,
+        trackers=1,
+        protocol="h02",
+        duration=2.6,
+        speedup=50,
+        quiet=False,
+        progress_s=1.0,
+        printer=lines.append,
+    )
+    summary = await Simulator(config).run()
+    assert summary.errors == 0, summary.error_samples
+    assert any(
+        line.endswith(f"] 1 tracker -> 127.0.0.1:{port} over tcp for 2.6 s (speedup 50)")
+        for line in lines
+    )
+    totals = [line for line in lines if "] progress: " in line]
+    assert len(totals) == 2  # at 1 s and 2 s
+    last = re.search(
+        r"progress: 1 tracker \(1 connected\) sent (\d+) reports? and \d+ heartbeats?, (\d+) "
+        r"answered$",
+        totals[-1],
+    )
+    assert last is not None, totals[-1]
+    assert int(last.group(1)) >= 2
+    assert int(last.group(2)) >= 2
+    per_tracker = [line for line in lines if "]   4106011600 h02: sent " in line]
+    assert len(per_tracker) == 2
+    assert per_tracker[-1].endswith(" answered")
+
+
+def test_progress_lists_the_first_trackers_of_many() -> None:
+    sim = Simulator(SimConfig(trackers=12, protocol="h02"))
+    lines = sim.progress_lines()
+    assert lines[0] == (
+        "progress: 12 trackers (0 connected) sent 0 reports and 0 heartbeats, 0 answered"
+    )
+    assert len(lines) == 1 + 10 + 1
+    assert (
+        lines[1] == "  4106011600 h02: sent 0 reports and 0 heartbeats, 0 answered, not connected"
+    )
+    assert lines[-1] == "  … and 2 trackers more"
 
 
 async def test_command_line(hass: HomeAssistant, listener: Any) -> None:

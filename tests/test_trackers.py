@@ -19,13 +19,17 @@ from pytest_homeassistant_custom_component.common import mock_restore_cache_with
 
 from custom_components.sinotrack import async_remove_config_entry_device
 from custom_components.sinotrack.const import DOMAIN
+from custom_components.sinotrack.device_tracker import restore_fix
 from custom_components.sinotrack.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
 from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS, Hub
+from custom_components.sinotrack.tracker import TrackerState
+from custom_components.sinotrack.subentries import default_tracker_name, map_marker
 
 from .helpers import (
+    INTEGRATION_LOGGER,
     FakeTracker,
     UdpClient,
     entity_id,
@@ -34,6 +38,7 @@ from .helpers import (
     setup_listener,
     tracker_device,
     wait_for,
+    warnings_from,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -84,7 +89,7 @@ async def test_position_updates_entities_and_is_acknowledged(
     assert state(hass, "binary_sensor", "external_power").state == "on"
     assert state(hass, "binary_sensor", "immobilized").state == "off"
     assert state(hass, "binary_sensor", "connectivity").state == "on"
-    last_seen = dt_util.parse_datetime(state(hass, "sensor", "last_seen").state)
+    last_seen = entry.runtime_data.hub.trackers[TID].last_seen  # its sensor is off by default
     assert last_seen is not None
     assert abs((dt_util.utcnow() - last_seen).total_seconds()) < 5
 
@@ -121,7 +126,7 @@ async def test_binary_frame_battery_and_disabled_sensors(hass: HomeAssistant, bi
     assert fix_time is not None
     assert abs((dt_util.utcnow() - fix_time).total_seconds()) < 5
     registry = er.async_get(hass)
-    for key in ("course", "signal", "satellites"):
+    for key in ("course", "signal", "satellites", "last_seen"):
         reg = registry.async_get(entity_id(hass, "sensor", f"{TID}_{key}"))
         assert reg is not None
         assert reg.disabled_by is er.RegistryEntryDisabler.INTEGRATION
@@ -160,7 +165,11 @@ async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None
     assert [e.attributes["event_type"] for e in events] == ["vibration", "vibration"]
     data = events[0].attributes
     assert data["delayed"] is False
-    assert data["latitude"] == pytest.approx(50.58855, abs=1e-5)
+    assert data["fix_latitude"] == pytest.approx(50.58855, abs=1e-5)
+    assert data["fix_longitude"] == pytest.approx(4.53035, abs=1e-5)
+    # No latitude/longitude: the map would draw the alarm as a second marker of the tracker.
+    assert "latitude" not in data
+    assert "longitude" not in data
     assert data["speed"] == pytest.approx(5.556, abs=0.01)
     assert "fix_time" in data
     # Several alarms at once (SOS + power cut) fire one event each.
@@ -258,17 +267,16 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
     await tracker.read_frame()
     await hass.async_block_till_done()
     (sub,) = entry.subentries.values()
-    assert (sub.title, sub.unique_id) == ("SinoTrack 1660", TID)
-    await wait_for(lambda: hass.states.get("device_tracker.sinotrack_1660"))
-    assert hass.states.get("device_tracker.sinotrack_1660").attributes["latitude"] == pytest.approx(
-        7.0
-    )
+    assert (sub.title, sub.unique_id) == ("SinoTrack A 1660", TID)
+    await wait_for(lambda: hass.states.get("device_tracker.sinotrack_a_1660"))
+    location = hass.states.get("device_tracker.sinotrack_a_1660")
+    assert location.attributes["latitude"] == pytest.approx(7.0)
     # Its connection is known at once: a command goes out before its next report.
     task = asyncio.create_task(
         hass.services.async_call(
             DOMAIN,
             "request_position",
-            {"entity_id": "device_tracker.sinotrack_1660"},
+            {"entity_id": "device_tracker.sinotrack_a_1660"},
             blocking=True,
         )
     )
@@ -290,6 +298,38 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_new_trackers_get_names_with_different_map_markers(hass: HomeAssistant) -> None:
+    """Three trackers of one batch, added by themselves: one marker each on the map."""
+    port = free_port()
+    entry = await setup_listener(hass, port, new_trackers="add", trackers=[("555", "Scooter")])
+    tracker = await FakeTracker(port).connect()
+    for tracker_id in ("4106011600", "4106011601", "4106011602"):
+        await tracker.send(h02_position_frame(tracker_id))
+        await tracker.read_frame()
+        await hass.async_block_till_done()
+    await tracker.close()
+    names = sorted(sub.title for sub in entry.subentries.values())
+    assert names == ["Scooter", "SinoTrack A 1600", "SinoTrack B 1601", "SinoTrack C 1602"]
+    assert [map_marker(name) for name in names] == ["S", "SA1", "SB1", "SC1"]
+    # The map shows each device_tracker's friendly name as those initials.
+    shown = {map_marker(state.name) for state in hass.states.async_all("device_tracker")}
+    assert shown == {"S", "SA1", "SB1", "SC1"}
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_map_markers_as_the_frontend_draws_them() -> None:
+    """ha-map: name.split(" "), first character of each part, substr(0, 3)."""
+    assert map_marker("SinoTrack 1600") == map_marker("SinoTrack 1601") == "S1"  # the old names
+    assert map_marker("Paulus Schoutsen") == "PS"
+    assert map_marker("My  old car here") == "Moc"
+    names = ["SinoTrack 1600"]
+    for _ in range(30):
+        names.append(default_tracker_name("4106011600", names))
+    markers = [map_marker(name) for name in names[:27]]
+    assert len(set(markers)) == 27  # 26 letters, and the old-style name
+    assert names[27:] == ["SinoTrack 1600"] * 4  # no letter left: the ID alone
+
+
 async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port)
@@ -299,12 +339,12 @@ async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssist
         await tracker.read_frame()
     for bad in ("12AB", "1" * 21, ""):
         await tracker.send(h02_position_frame(bad))
-        await tracker.read_frame()
+        assert await tracker.read_nothing() == b""  # refused by the codec: no reply, no message
     await hass.async_block_till_done()
     hub: Hub = entry.runtime_data.hub
     assert len(hub.pending) == MAX_PENDING_TRACKERS
     assert hub.stats.unknown_dropped == 5
-    assert hub.stats.invalid_ids == 3
+    assert entry.runtime_data.server.stats.codec.errors == 3
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == MAX_PENDING_TRACKERS
     assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     await tracker.close()
@@ -381,6 +421,57 @@ async def test_local_time_offset_detected_and_corrected(hass: HomeAssistant) -> 
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("offsets_learnt_at_once")
+async def test_local_time_repair_then_utc_the_marker_follows(hass: HomeAssistant) -> None:
+    """Local time, the repair, the SMS to UTC: the marker follows every report, never frozen."""
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    hub: Hub = entry.runtime_data.hub
+    issues = ir.async_get(hass)
+    tracker = await FakeTracker(port).connect()
+    latitude = 50.0
+
+    async def report(hours: int) -> State:
+        nonlocal latitude
+        latitude += 0.01
+        when = dt_util.utcnow() + timedelta(hours=hours, seconds=-2)
+        await tracker.send(h02_position_frame(TID, lat=latitude, lon=4.5, when=when))
+        await tracker.read_frame()
+        return state(hass, "device_tracker", "location")
+
+    try:
+        # The tracker in local time (UTC+2): corrected once three reports agree; the repair.
+        for _ in range(4):
+            moved = await report(2)
+            assert moved.attributes["latitude"] == pytest.approx(latitude, abs=1e-5)
+        assert issues.async_get_issue(DOMAIN, f"local_time_{TID}") is not None
+        assert hub.trackers[TID].clock.offset_hours == 2
+        # The user sends the repair's SMS: the very first UTC report moves the marker.
+        for _ in range(6):
+            moved = await report(0)
+            assert moved.attributes["latitude"] == pytest.approx(latitude, abs=1e-5)
+            fix_time = hub.trackers[TID].fix_time
+            assert fix_time is not None
+            assert fix_time <= dt_util.utcnow()  # never a fix in the future
+        assert hub.stats.late_reports == 0
+        assert issues.async_get_issue(DOMAIN, f"local_time_{TID}") is None
+        diag = await async_get_config_entry_diagnostics(hass, entry)
+        assert diag["trackers"][0]["clock_offset_hours"] == 0
+        assert diag["counters"]["hub"]["late_reports"] == 0
+    finally:
+        await tracker.close()
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_a_restored_fix_in_the_future_does_not_hold_reports_back() -> None:
+    """A fix time saved 2 h ahead (by an older version) is read as now at most."""
+    tracker = TrackerState(TID, "Bike")
+    ahead = dt_util.utcnow() + timedelta(hours=2)
+    restore_fix(tracker, {"latitude": 1.0, "longitude": 2.0, "fix_time": ahead.isoformat()})
+    assert tracker.fix_time is not None
+    assert tracker.fix_time <= dt_util.utcnow()
+
+
 async def test_reconfigure_and_reload_with_trackers_connected(
     hass: HomeAssistant, bike: Any
 ) -> None:
@@ -433,7 +524,7 @@ async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: An
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"duplicate_tracker_{TID}")
     assert issue is not None
     assert issue.translation_placeholders == {"name": "Bike"}
-    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert warnings_from(caplog.records, INTEGRATION_LOGGER) == []
     assert entry.runtime_data.hub.stats.duplicate_sessions == 1
     for client in clients:
         await client.close()

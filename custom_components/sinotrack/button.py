@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import SinoTrackEntity, add_per_tracker
 from .hub import Hub
-from .protocol.model import Command, CommandKind
+from .protocol import Command, CommandKind
 from .tracker import TrackerState
 
 if TYPE_CHECKING:

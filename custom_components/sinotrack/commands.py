@@ -22,7 +22,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .protocol.model import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
+from .protocol import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
 from .server import Peer
 
 if TYPE_CHECKING:
@@ -36,6 +36,16 @@ QUEUE_EXPIRY = timedelta(minutes=10)
 FRESH_REPORT = timedelta(minutes=2)
 EVENT_LOGBOOK_ENTRY = "logbook_entry"
 STORAGE_VERSION = 1
+
+# The logbook line of a refused engine cut: "<switch> engine cut refused: <reason>", one sentence
+# (the exception's own message already starts with "Engine cut refused: <name> …").
+INTERLOCK_REASONS = {
+    "interlock_no_report": "no report since Home Assistant started, so its speed is unknown",
+    "interlock_speed": "moving at {speed} km/h (the limit is {limit} km/h)",
+    "interlock_stale": (
+        "the latest report is {minutes} minutes old and does not show the ignition off"
+    ),
+}
 
 COMMAND_LABELS = {
     CommandKind.ENGINE_STOP: "engine cut",
@@ -155,7 +165,9 @@ class CommandCenter:
                 try:
                     self.check_interlock(tracker, now)
                 except ServiceValidationError as err:
-                    self.logbook(tracker, f"engine cut refused: {err}")
+                    reason = INTERLOCK_REASONS[str(err.translation_key)]
+                    placeholders = err.translation_placeholders or {}
+                    self.logbook(tracker, f"engine cut refused: {reason.format_map(placeholders)}")
                     raise
         pending = PendingCommand(tracker.tracker_id, command, now, force=force)
         if peer is None or not peer.stream or not peer.is_open:
@@ -187,7 +199,9 @@ class CommandCenter:
                 },
             ) from None
         if ack.success is False:
-            raise HomeAssistantError(
+            # The tracker's refusal, like the interlock's: an answer to the user, not a fault of
+            # Home Assistant (no "Unexpected exception" traceback in the log).
+            raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="command_failed",
                 translation_placeholders={

@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 
 from .const import (
@@ -37,7 +37,12 @@ from .const import (
     SUBENTRY_TYPE_TRACKER,
     NewTrackerPolicy,
 )
-from .subentries import add_tracker_subentry, default_tracker_name, valid_tracker_id
+from .subentries import (
+    add_tracker_subentry,
+    suggested_tracker_name,
+    tracker_owner,
+    valid_tracker_id,
+)
 
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
@@ -92,6 +97,7 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
 
     _tracker_id: str
     _listener_entry_id: str
+    _suggested_name: str | None = None
 
     @staticmethod
     @callback
@@ -120,12 +126,12 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _clean_listener_input(user_input)
-            await self.async_set_unique_id(str(data[CONF_PORT]))
-            self._abort_if_unique_id_configured()
-            self._async_abort_entries_match({CONF_PORT: data[CONF_PORT]})
-            if error := await self._async_validate(data):
+            if _entry_on_port(self.hass, data[CONF_PORT]) is not None:
+                errors[CONF_PORT] = "port_configured"  # the user picks another port here
+            elif error := await self._async_validate(data):
                 errors["base"] = error
             else:
+                await self.async_set_unique_id(str(data[CONF_PORT]))
                 return self.async_create_entry(
                     title=f"SinoTrack listener (port {data[CONF_PORT]})",
                     data=data,
@@ -148,10 +154,10 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _clean_listener_input(user_input)
-            if data[CONF_PORT] != entry.data[CONF_PORT]:
-                await self.async_set_unique_id(str(data[CONF_PORT]))
-                self._abort_if_unique_id_configured()
-            if error := await self._async_validate(data, current_port=entry.data[CONF_PORT]):
+            other = _entry_on_port(self.hass, data[CONF_PORT])
+            if other is not None and other.entry_id != entry.entry_id:
+                errors[CONF_PORT] = "port_configured"
+            elif error := await self._async_validate(data, current_port=entry.data[CONF_PORT]):
                 errors["base"] = error
             else:
                 # The entry's update listener sees the new port and reloads (rebinds) the entry.
@@ -190,17 +196,33 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="listener_removed")
         if any(s.unique_id == self._tracker_id for s in entry.subentries.values()):
             return self.async_abort(reason="already_configured")
-        if user_input is not None:
-            name = str(user_input[CONF_NAME]).strip() or default_tracker_name(self._tracker_id)
+        placeholders = {"tracker_id": self._tracker_id}
+        errors: dict[str, str] = {}
+        if (owner := tracker_owner(self.hass, self._tracker_id)) is not None:
+            # It reports here, but belongs to another hub: adding it twice would split it.
+            errors["base"] = "tracker_elsewhere"
+            placeholders["hub"] = owner.title
+        elif user_input is not None:
+            name = str(user_input[CONF_NAME]).strip()
+            if not name or name == self._suggested_name:  # another tracker may have taken it
+                name = suggested_tracker_name(self.hass, self._tracker_id)
             add_tracker_subentry(self.hass.config_entries, entry, self._tracker_id, name)
             return self.async_abort(reason="tracker_added")
+        self._suggested_name = suggested_tracker_name(self.hass, self._tracker_id)
         return self.async_show_form(
             step_id="confirm_tracker",
-            data_schema=_schema(
-                {vol.Required(CONF_NAME, default=default_tracker_name(self._tracker_id)): str}
-            ),
-            description_placeholders={"tracker_id": self._tracker_id},
+            data_schema=_schema({vol.Required(CONF_NAME, default=self._suggested_name): str}),
+            errors=errors,
+            description_placeholders=placeholders,
         )
+
+
+def _entry_on_port(hass: HomeAssistant, port: int) -> ConfigEntry | None:
+    """The listener entry (hub) that owns ``port``, if any."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.unique_id == str(port) or entry.data.get(CONF_PORT) == port:
+            return entry
+    return None
 
 
 class SinoTrackOptionsFlow(OptionsFlow):
@@ -265,17 +287,22 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             tracker_id = str(user_input[CONF_TRACKER_ID]).strip()
             entry = self._get_entry()
+            owner = tracker_owner(self.hass, tracker_id) if valid_tracker_id(tracker_id) else None
             if not valid_tracker_id(tracker_id):
                 errors[CONF_TRACKER_ID] = "invalid_tracker_id"
-            elif any(s.unique_id == tracker_id for s in entry.subentries.values()):
-                return self.async_abort(reason="already_configured")
+            elif owner is not None and owner.entry_id == entry.entry_id:
+                errors[CONF_TRACKER_ID] = "already_configured"
+            elif owner is not None:
+                errors[CONF_TRACKER_ID] = "tracker_elsewhere"
+                placeholders["hub"] = owner.title
             else:
                 name = str(user_input.get(CONF_NAME) or "").strip()
                 return self.async_create_entry(
-                    title=name or default_tracker_name(tracker_id),
+                    title=name or suggested_tracker_name(self.hass, tracker_id),
                     data={
                         CONF_TRACKER_ID: tracker_id,
                         CONF_MAX_CUT_SPEED: float(
@@ -299,6 +326,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                 user_input,
             ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_reconfigure(

@@ -98,4 +98,7 @@ def restore_fix(tracker: TrackerState, data: dict[str, Any]) -> None:
     fix_time: datetime | None = None
     if isinstance(raw_time, str):
         fix_time = dt_util.parse_datetime(raw_time)
+    if fix_time is not None:
+        # Never newer than now: a fix saved in the future would hold back every report after it.
+        fix_time = min(dt_util.as_utc(fix_time), dt_util.utcnow())
     tracker.fix_time = fix_time

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import signal_tracker_alarm
 from .entity import SinoTrackEntity, add_per_tracker
-from .protocol.model import Alarm
+from .protocol import Alarm
 from .tracker import AlarmEvent, TrackerState
 
 if TYPE_CHECKING:

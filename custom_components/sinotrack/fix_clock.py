@@ -4,6 +4,12 @@ Some H02 trackers send local time instead of UTC. Their fix times then sit a who
 away from the receive time, report after report. Buffered reports delivered late also sit away from
 the receive time, but they arrive in bursts whose offsets drift; so an offset is only adopted when
 several reports spread over at least a minute agree on it.
+
+A live report whose time agrees with the receive time is taken as it is, whatever offset is in
+force: UTC is what the repair asks the user to set, and the map must follow the first report after
+the tracker was switched, not only once the offset has been unlearnt a minute later. (The other
+reading, a buffered report exactly that many hours old, is rarer, flagged as stored by most
+trackers, and overtaken by the next live report.)
 """
 
 from __future__ import annotations
@@ -50,7 +56,10 @@ class FixClock:
         if live:
             self._observe(fix_time, received)
         shift = self.offset_hours - before
-        corrected = fix_time - timedelta(hours=self.offset_hours) if self.offset_hours else fix_time
+        offset = self.offset_hours
+        if offset and live and abs((fix_time - received).total_seconds()) <= OFFSET_TOLERANCE_S:
+            offset = 0  # in UTC already: switched by the repair's SMS (see the module's doc)
+        corrected = fix_time - timedelta(hours=offset) if offset else fix_time
         if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
             return Corrected(received, trusted=False, offset_shift_hours=shift)
         return Corrected(corrected, trusted=True, offset_shift_hours=shift)

@@ -43,14 +43,15 @@ from .const import (
     signal_tracker_updated,
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
-from .protocol.model import Command, CommandAck, Decoded
+from .protocol import Command, CommandAck, Decoded
 
 # The protocol's model/firmware message, not Home Assistant's DeviceInfo (to be renamed there).
-from .protocol.model import DeviceInfo as DeviceInfoMessage
+from .protocol import DeviceInfo as DeviceInfoMessage
 from .server import Peer
 from .subentries import (
     add_tracker_subentry,
-    default_tracker_name,
+    suggested_tracker_name,
+    tracker_owner,
     tracker_subentries,
     valid_tracker_id,
 )
@@ -318,11 +319,12 @@ class Hub:
         queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
 
     def _new_tracker(self, tracker_id: str) -> None:
-        if self.policy is NewTrackerPolicy.ADD:
-            _LOGGER.info("Adding new tracker %s", tracker_id)
-            add_tracker_subentry(
-                self.hass.config_entries, self.entry, tracker_id, default_tracker_name(tracker_id)
-            )
+        # A tracker ID belongs to one hub: one configured under another hub is not added here
+        # by itself; its discovery tells the user where it belongs.
+        if self.policy is NewTrackerPolicy.ADD and tracker_owner(self.hass, tracker_id) is None:
+            name = suggested_tracker_name(self.hass, tracker_id)
+            _LOGGER.info("Adding new tracker %s as %s", tracker_id, name)
+            add_tracker_subentry(self.hass.config_entries, self.entry, tracker_id, name)
             return
         discovery_flow.async_create_flow(
             self.hass,

@@ -90,6 +90,12 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Disabled by default, as Z-Wave JS does with its own "Last seen": it changes with every
+        # message, and the logbook leaves out only sensors with a unit or a state class, which a
+        # timestamp has neither of, so it would log every report of every tracker ("Last seen
+        # changed to …") and drown the changes a person cares about. Connectivity tells online
+        # and offline; whoever wants the exact time enables this one.
+        entity_registry_enabled_default=False,
         # Home Assistant shows a timestamp to the second: a report within the same second
         # changes nothing visible, so it writes no state.
         value_fn=lambda t: None if t.last_seen is None else t.last_seen.replace(microsecond=0),

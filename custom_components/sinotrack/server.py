@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from .protocol.codec import DEFAULT_MAX_BUFFER, Codec
-from .protocol.framing import detect, start_pattern
-from .protocol.model import (
+from .protocol import (
+    DEFAULT_MAX_BUFFER,
+    Codec,
     CodecStats,
     Command,
     CommandAck,
@@ -35,6 +35,8 @@ from .protocol.model import (
     DecodeError,
     EncodedCommand,
     ProtocolError,
+    detect,
+    start_pattern,
 )
 
 _LOGGER = logging.getLogger(__name__)

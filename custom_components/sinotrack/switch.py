@@ -12,7 +12,7 @@ from homeassistant.helpers.restore_state import RestoreEntity
 from .commands import IMMOBILIZER_KINDS
 from .entity import SinoTrackStateEntity, add_per_tracker
 from .hub import Hub
-from .protocol.model import Command, CommandKind
+from .protocol import Command, CommandKind
 from .tracker import TrackerState
 
 if TYPE_CHECKING:

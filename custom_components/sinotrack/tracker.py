@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from .const import DEFAULT_MAX_CUT_SPEED
 from .fix_clock import FixClock
-from .protocol.model import (
+from .protocol import (
     Alarm,
     CellReport,
     CommandAck,
@@ -129,8 +129,12 @@ class TrackerState:
         corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
         untrusted = pos.fix_time is not None and not corrected.trusted
         shift = corrected.offset_shift_hours
-        if shift and self.fix_time is not None:  # the fix shown was read with the old offset
-            self.fix_time -= timedelta(hours=shift)
+        if shift and self.fix_time is not None:
+            # The fix shown was read with the old offset: read it with the new one, but never
+            # later than this report. A tracker switched from local time to UTC sent correct
+            # times before and after; shifting them would leave the shown fix hours in the
+            # future and every genuine report after it "late", the marker frozen.
+            self.fix_time = min(self.fix_time - timedelta(hours=shift), corrected.time)
         fix_time = corrected.time
         late = pos.stored or (
             corrected.trusted and self.fix_time is not None and fix_time < self.fix_time
@@ -204,8 +208,10 @@ class TrackerState:
         for alarm in sorted(fresh):
             data: dict[str, Any] = {"fix_time": when.isoformat(), "delayed": late}
             if pos is not None and pos.valid:
-                data["latitude"] = pos.latitude
-                data["longitude"] = pos.longitude
+                # Not "latitude"/"longitude": the map draws every entity with those attributes,
+                # and the alarm would be a second marker beside its tracker.
+                data["fix_latitude"] = pos.latitude
+                data["fix_longitude"] = pos.longitude
             if pos is not None:
                 data["speed"] = pos.speed_kmh
             events.append(AlarmEvent(alarm, data))

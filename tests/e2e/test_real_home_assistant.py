@@ -208,14 +208,20 @@ def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssis
         assert alarm["attributes"]["delayed"] is False
 
         # Immobilizer round trip with the parked tracker: confirmed by the tracker, not guessed.
-        switch = "switch.sinotrack_1700_immobilizer"
-        _until(lambda: switch in real_ha.states("switch."), 30, "the immobilizer switch")
+        # Default names are "SinoTrack <letter> <last 4 digits>", the letter in order of arrival.
+        switch = _until(
+            lambda: next(
+                (e for e in real_ha.states("switch.") if e.endswith("_1700_immobilizer")), None
+            ),
+            30,
+            "the immobilizer switch",
+        )
+        immobilized = switch.replace("switch.", "binary_sensor.").replace(
+            "_immobilizer", "_immobilized"
+        )
         real_ha.api("POST", "/api/services/switch/turn_on", {"entity_id": switch})
         assert real_ha.states("switch.")[switch]["state"] == "on"
-        assert (
-            real_ha.states("binary_sensor.")["binary_sensor.sinotrack_1700_immobilized"]["state"]
-            == "on"
-        )
+        assert real_ha.states("binary_sensor.")[immobilized]["state"] == "on"
         real_ha.api("POST", "/api/services/switch/turn_off", {"entity_id": switch})
         assert real_ha.states("switch.")[switch]["state"] == "off"
 

@@ -11,7 +11,10 @@ from codec_helpers import decoding_helpers
 
 from custom_components.sinotrack.protocol.jt808 import Jt808Codec, build_frame, escape
 
-VECTORS_PATH = Path(__file__).parent / "data" / "jt808_vectors.json"  # copy of shared/protocol
+# The reference vectors of the protocol note (real captures and library tests), then this
+# project's own vectors for the rules of docs/protocol/jt808.md (entries with a "rule").
+VECTORS_PATH = Path(__file__).parent / "data" / "jt808_vectors.json"
+REFERENCE_VECTORS = 125
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 PHONE = bytes.fromhex("012345678900")
 
@@ -36,12 +39,35 @@ def load_vectors() -> list[dict[str, Any]]:
 
 
 def frame_vectors() -> list[dict[str, Any]]:
-    """The vectors that are whole 0x7E frames."""
+    """The reference vectors that are whole 0x7E frames."""
     return [
         v
-        for v in load_vectors()
+        for v in load_vectors()[:REFERENCE_VECTORS]
         if not v.get("body_only") and "text" not in v and "msg_id" in v["expect"]
     ]
+
+
+def rule_vectors() -> list[dict[str, Any]]:
+    """This project's vectors, one per decoding rule."""
+    rules = load_vectors()[REFERENCE_VECTORS:]
+    assert all("rule" in v for v in rules)
+    return rules
+
+
+def length_fits(data: bytes) -> bool:
+    """Whether a frame's body-length field matches its body under one header edition: the
+    12-byte 2013 header, or the 17-byte 2019 one when attribute bit 14 is set (+4 bytes of
+    sub-package fields when bit 13 is)."""
+    content = data[1:-1].replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
+    attr = int.from_bytes(content[2:4])
+    extra = 4 if attr & 0x2000 else 0
+    heads = [12 + extra] + ([17 + extra] if attr & 0x4000 else [])
+    return attr & 0x3FF in {len(content) - 1 - head for head in heads}
+
+
+def accepted(vector: dict[str, Any]) -> bool:
+    """Whether a reference frame passes the integrity checks (checksum and length field)."""
+    return bool(vector["expect"]["checksum_valid"]) and length_fits(wire(vector))
 
 
 class Clock:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jt808_helpers import frame, location_body
 
-from custom_components.sinotrack.protocol.__main__ import main
+from custom_components.sinotrack.protocol.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = b"*HQ,2705171109,V1,213324,A,5002.5849,N,01433.7822,E,0.00,000,140613,FFFFFFFF#"
@@ -20,13 +21,21 @@ B32 = "2441060116601245431311165035313006004318210e000000fffffbffff0024"
 KEYS = {
     "line", "protocol", "type", "device_id", "fix_time", "valid", "latitude", "longitude",
     "speed_kmh", "course", "status", "alarms", "ignition", "battery_percent", "reply",
+    "satellites", "signal", "voltage", "iccid", "warnings",
 }  # fmt: skip
+NEW_KEYS = ("satellites", "signal", "voltage", "iccid")
 
 
-def run(tmp_path: Path, data: bytes, capsys: pytest.CaptureFixture[str], *args: str) -> list[Any]:
+def run(
+    tmp_path: Path,
+    data: bytes,
+    capsys: pytest.CaptureFixture[str],
+    *args: str,
+    status: int = 0,
+) -> list[Any]:
     path = tmp_path / "in.txt"
     path.write_bytes(data)
-    assert main(["decode", *args, str(path)]) == 0
+    assert main(["decode", *args, str(path)]) == status
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
@@ -46,6 +55,8 @@ def test_text_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert obj["alarms"] == []
     assert obj["reply"].startswith("*HQ,2705171109,V4,V1,")
     assert bytes.fromhex(obj["reply_hex"]) == obj["reply"].encode()
+    assert [obj[key] for key in NEW_KEYS] == [None] * 4  # a V1 reports none of them
+    assert obj["warnings"] == []
 
 
 def test_hex_lines_each_on_their_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,6 +69,8 @@ def test_hex_lines_each_on_their_own(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert objs[0]["status"] == "FFFFFBFF"
     assert objs[0]["reply"].startswith("*HQ,4106011660,R12,")
     assert "error" in objs[2]  # nothing carries over from one line to the next
+    assert objs[0].keys() >= KEYS
+    assert objs[0]["warnings"] == []
     assert "error" in objs[3]
     assert "invalid hex" in objs[4]["error"]
 
@@ -94,12 +107,77 @@ def test_errors_and_garbage_never_crash(tmp_path: Path, capsys: pytest.CaptureFi
             b"   ",
         ]
     )
-    objs = run(tmp_path, data, capsys)
+    objs = run(tmp_path, data, capsys, status=1)  # nothing decodes: exit status 1
     assert [o["line"] for o in objs] == [1, 2, 3, 4, 5, 6]
     assert "error" in objs[0]
     assert "error" in objs[1]
-    assert objs[2]["type"] == "V1"
+    assert "error" in objs[2]  # an ID that is not 1-20 digits is refused (H02 task, item 7)
     assert all("error" in o for o in objs[3:])
+
+
+def test_exit_status_1_when_no_line_decodes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    objs = run(tmp_path, b"garbage\n*HQ,1,V1,,V,,N,,E,0.00,0,,FFFFF7FF#\n", capsys, status=1)
+    assert [("error" in o) for o in objs] == [True, True]
+    assert run(tmp_path, b"", capsys, status=1) == []
+    assert run(tmp_path, b"zz\n", capsys, "--hex", status=1)[0]["error"].startswith("invalid")
+    # One good line among bad ones is enough for 0.
+    assert len(run(tmp_path, b"garbage\n" + V1 + b"\n", capsys)) == 2
+
+
+def _jt808(*items: str, **kwargs: Any) -> str:
+    body = location_body(items=bytes.fromhex("".join(items)), **kwargs)
+    return frame(0x0200, body).hex()
+
+
+def test_jt808_position_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [
+        # RSSI 23, 9 satellites, 0xEE: power 12.5 V and battery 4.1 V, 0xEB ICCID
+        _jt808(
+            "300117", "310109", "ee0614" + "30d4" + "1004" + "09", "eb0c000a00b289314404001234ff"
+        ),
+        _jt808("69020190"),  # battery 4.00 V only
+        _jt808(),
+    ]
+    objs = run(tmp_path, "\n".join(lines).encode(), capsys, "--hex")
+    assert all(o.keys() >= KEYS for o in objs)
+    assert [o["protocol"] for o in objs] == ["jt808"] * 3
+    first = objs[0]
+    assert (first["signal"], first["satellites"], first["voltage"]) == (20, 9, 12.5)
+    assert first["iccid"] == "89314404001234"
+    assert (first["latitude"], first["longitude"]) == (22.641605, 114.032486)
+    assert objs[1]["voltage"] == 4.0  # no supply voltage: the battery's
+    assert [objs[2][key] for key in NEW_KEYS] == [None] * 4
+    assert [o["warnings"] for o in objs] == [[], [], []]
+
+
+def test_jt808_heartbeat_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (obj,) = run(tmp_path, frame(0x0002, b"\x55\x14").hex().encode(), capsys, "--hex")
+    assert obj.keys() >= KEYS
+    assert (obj["type"], obj["battery_percent"], obj["signal"]) == ("0x0002", 85, 20)
+    assert (obj["voltage"], obj["iccid"], obj["warnings"]) == (None, None, [])
+
+
+def test_warnings_and_bad_checksum(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad_time = _jt808(time="240230120000")
+    broken = bytearray(bytes.fromhex(_jt808()))
+    broken[-2] ^= 0x01
+    data = f"{bad_time}\n{bytes(broken).hex()}\n".encode()
+    objs = run(tmp_path, data, capsys, "--hex")
+    assert objs[0]["fix_time"] is None
+    assert objs[0]["warnings"] == ["impossible fix time 240230120000"]
+    assert objs[1]["error"] == "bad checksum (message 0x0200)"
+    assert objs[1]["raw_hex"] == bytes(broken).hex()
+    assert run(tmp_path, bytes(broken).hex().encode(), capsys, "--hex", status=1)[0]["error"]
+    (tolerated,) = run(
+        tmp_path, bytes(broken).hex().encode(), capsys, "--hex", "--tolerate-bad-checksum"
+    )
+    assert tolerated["warnings"] == ["bad checksum (accepted: tolerate_bad_checksum)"]
+    assert tolerated["latitude"] == 22.641605
+    # H02 has no checksum: the flag changes nothing there.
+    (h02,) = run(tmp_path, V1 + b"\n", capsys, "--tolerate-bad-checksum")
+    assert h02["type"] == "V1"
 
 
 def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime
 
 import pytest
 from h02_helpers import NOW, decode_all, messages, one
 
-from custom_components.sinotrack.protocol.fast import new_decoded, new_position
-from custom_components.sinotrack.protocol.h02 import H02Status, active_conditions, status_info
-from custom_components.sinotrack.protocol.h02_decode import battery_percent
+from custom_components.sinotrack.protocol.h02 import (
+    H02Status,
+    active_conditions,
+    battery_percent,
+    status_info,
+)
+from custom_components.sinotrack.protocol.h02 import fields as h02_fields
+from custom_components.sinotrack.protocol.h02 import values as h02_values
 from custom_components.sinotrack.protocol.model import (
     Alarm,
     CellReport,
     CommandAck,
-    Decoded,
     DecodeError,
     DeviceInfo,
     Flags,
@@ -44,7 +47,7 @@ def error(raw: str) -> DecodeError:
 
 @pytest.mark.parametrize(
     ("maker", "device_id"),
-    [("HQ", "4106012736"), ("hq", "356327080425330"), ("TH", ""), ("XY", "0000000000")],
+    [("HQ", "4106012736"), ("hq", "356327080425330"), ("TH", "1"), ("XY", "0000000000")],
 )
 def test_any_maker_and_any_id_as_sent(maker: str, device_id: str) -> None:
     raw = f"*{maker},{device_id},V1,224434,A,1827.3855,N,06705.7577,W,0,0,100117,FFFFFBFF#"
@@ -109,6 +112,77 @@ def test_bad_coordinates_are_decode_errors(lat: str, ns: str, lon: str, ew: str)
     assert error(V1.format(lat=lat, ns=ns, lon=lon, ew=ew)).reason
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon", "latitude", "longitude"),
+    [
+        # Four decimals of minutes: six of a degree (issue #15: not 50.588550000000005).
+        ("5035.3130", "00431.8210", 50.588550, 4.530350),
+        ("5035.3129", "00431.8211", 50.588548, 4.530352),
+        ("2212.8745", "11346.6574", 22.214575, 113.777623),
+        ("37573392", "145037022", 37.955653, 145.061703),  # no dot: four implied decimals
+        # Five decimals of minutes: seven of a degree, so no two readings collapse.
+        ("2827.61232", "01324.10718", 28.4602053, 13.4017863),
+        ("-23-29.0095", "-48-2.8926", 23.483492, 48.04821),
+    ],
+)
+def test_coordinates_are_rounded_once_to_the_precision_sent(
+    lat: str, lon: str, latitude: float, longitude: float
+) -> None:
+    ns, ew = ("S", "W") if lat.startswith("-") else ("N", "E")
+    pos = position(V1.format(lat=lat, ns=ns, lon=lon, ew=ew))
+    sign = -1 if ns == "S" else 1
+    assert (pos.latitude, pos.longitude) == (sign * latitude, sign * longitude)  # exactly
+
+
+def test_binary_coordinates_are_rounded_to_six_decimals() -> None:
+    pos = position(_binary())
+    assert (pos.latitude, pos.longitude) == (50.58855, 4.53035)  # exactly
+    assert repr(pos.latitude) == "50.58855"
+
+
+@pytest.mark.parametrize(
+    ("lat", "speed", "course"),
+    [
+        ("inf", "0", "0"),
+        ("1e3", "0", "0"),
+        ("1_000.5", "0", "0"),
+        ("9" * 40, "0", "0"),
+        ("2212.8745", "nan", "0"),
+        ("2212.8745", "inf", "0"),
+        ("2212.8745", "1e3", "0"),
+        ("2212.8745", "1_0", "0"),
+        ("2212.8745", "9" * 40, "0"),
+        ("2212.8745", "2001", "0"),
+        ("2212.8745", ".", "0"),
+        ("2212.8745", "1.2.3", "0"),
+        ("2212.8745", "0", "NaN"),
+        ("2212.8745", "0", "-0"),
+        ("2212.8745", "0", "360.1"),
+        ("2212.8745", "0", "\u0661"),
+    ],
+)
+def test_no_nan_infinity_or_oversized_number_passes(lat: str, speed: str, course: str) -> None:
+    raw = f"*HQ,1,V1,050316,A,{lat},N,11346.6574,E,{speed},{course},220902,FFFFFBFF#"
+    out = decode_all(raw.encode())
+    assert len(out) == 1
+    assert isinstance(out[0], DecodeError), out
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "*HQ,1,HTBT,1e2#",
+        "*HQ,1,HTBT,101#",
+        "*HQ,1,HTBT,99999999999999999999999#",
+        "*HQ,1,LINK,112137,nan,1_0,1e2,0,0,081116,FFFFFBFF#",
+    ],
+)
+def test_unreadable_small_numbers_are_none(raw: str) -> None:
+    hb = one(raw.encode()).message
+    assert isinstance(hb, Heartbeat)
+    assert (hb.battery_percent, hb.signal, hb.satellites) == (None, None, None)
+
+
 def test_no_fix_message_is_an_error_not_an_exception() -> None:
     err = error("*HQ,353505510948929,V1,,V,,N,,E,0.00,0,,FFFFF7FF,f0,a,11a0,c0c6#")
     assert err.raw.startswith(b"*HQ,353505510948929")
@@ -169,19 +243,35 @@ def test_bad_speed_or_course_is_an_error(speed: str, course: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("time", "date", "expected"),
+    ("time", "date", "expected", "warnings"),
     [
-        ("050316", "220902", datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC)),
-        ("", "220902", datetime(2002, 9, 22, tzinfo=UTC)),  # no time: midnight
-        ("050316", "", None),  # no date: the receive time is the caller's business
-        ("250316", "220902", None),  # impossible time
-        ("050316", "320902", None),  # impossible date
-        ("050316.000", "220902", datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC)),
+        ("050316", "220902", datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC), ()),
+        ("", "220902", datetime(2002, 9, 22, tzinfo=UTC), ()),  # no time: midnight
+        ("050316", "", None, ()),  # no date: the receive time is the caller's business
+        ("050316.000", "220902", datetime(2002, 9, 22, 5, 3, 16, tzinfo=UTC), ()),
+        ("235959", "290224", datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC), ()),
+        # Impossible: no fix time, and the reason.
+        ("250000", "310224", None, ("impossible fix time 250000 310224",)),
+        ("250316", "220902", None, ("impossible fix time 250316 220902",)),
+        ("240000", "220902", None, ("impossible fix time 240000 220902",)),  # not next midnight
+        ("056016", "220902", None, ("impossible fix time 056016 220902",)),  # minute 60
+        ("050360", "220902", None, ("impossible fix time 050360 220902",)),  # second 60
+        ("050316", "310224", None, ("impossible fix time 050316 310224",)),  # 31 February
+        ("050316", "290223", None, ("impossible fix time 050316 290223",)),  # not a leap year
+        ("050316", "001322", None, ("impossible fix time 050316 001322",)),
+        ("0503", "220902", None, ("unreadable fix time",)),
+        ("05:03:16", "220902", None, ("unreadable fix time",)),
+        ("050316", "22-09-02", None, ("unreadable fix date",)),
     ],
 )
-def test_fix_time(time: str, date: str, expected: datetime | None) -> None:
+def test_fix_time(
+    time: str, date: str, expected: datetime | None, warnings: tuple[str, ...]
+) -> None:
     raw = f"*HQ,1,V1,{time},A,2212.8745,N,11346.6574,E,1,2,{date},FFFFFBFF#"
-    assert position(raw).fix_time == expected
+    pos = position(raw)
+    assert pos.fix_time == expected
+    assert pos.warnings == warnings
+    assert pos.latitude == pytest.approx(22.214575)  # the fix itself is kept
 
 
 def test_battery_slot_before_the_date_is_skipped() -> None:
@@ -289,12 +379,19 @@ def test_alarm_bits(bit: int, alarm: Alarm | None) -> None:
     assert alarms == (frozenset({alarm}) if alarm else frozenset())
 
 
-def test_status_cache_is_bounded() -> None:
+def test_date_cache_is_bounded() -> None:
+    for k in range(10_000):
+        h02_fields.fix_time("000000", f"{k:06d}")
+    assert h02_values.cached_days() <= h02_values._CACHE_LIMIT
+
+
+def test_status_caches_are_bounded() -> None:
     for word in range(10_000):
         status_info(word)
-    from custom_components.sinotrack.protocol import h02_values
-
-    assert len(h02_values.STATUS_BY_INT) <= h02_values._CACHE_LIMIT
+        status_info(word, four_g=True)
+        h02_values.FOUR_G.text(f"{word:08X}")
+    for table in (h02_values.CLASSIC, h02_values.FOUR_G):
+        assert table.cached() <= 2 * h02_values._CACHE_LIMIT
 
 
 # --- message types ----------------------------------------------------------------------------
@@ -412,7 +509,7 @@ def test_alrm_with_a_fix_is_a_position_with_the_alarm(kind: str, alarm: Alarm) -
     decoded = one(raw.encode())
     assert isinstance(decoded.message, Position)
     assert alarm in decoded.message.alarms
-    assert decoded.reply is None
+    assert decoded.reply == f"*HQ,1,R12,{NOW:%H%M%S}#".encode()  # a position: R12 (§13.2)
 
 
 def test_alrm_without_a_fix_is_a_heartbeat_with_the_alarm() -> None:
@@ -520,25 +617,30 @@ def test_binary_long_id() -> None:
     assert pos.course == 138.0
 
 
-def test_binary_with_impossible_date_is_an_error() -> None:
+def test_binary_with_impossible_date_has_no_fix_time_and_says_why() -> None:
     frame = bytearray(_binary())
-    frame[9] = 0x99  # day 99
+    frame[9] = 0x31  # day 31
+    frame[10] = 0x02  # of February
+    pos = position(bytes(frame))
+    assert pos.fix_time is None
+    assert pos.warnings == ("impossible fix time 124543 310216",)
+    assert pos.latitude == pytest.approx(50.58855)
+
+
+@pytest.mark.parametrize(
+    ("offset", "value"),
+    [
+        (12, 0x91),  # latitude 91 degrees
+        (13, 0x60),  # latitude minutes 60
+        (17, 0x18),  # longitude 181 degrees (with the next byte)
+        (23, 0x0A),  # a non-decimal digit in the speed
+    ],
+)
+def test_binary_with_impossible_coordinates_is_an_error(offset: int, value: int) -> None:
+    frame = bytearray(_binary())
+    frame[offset] = value
+    if offset == 17:
+        frame[18] = 0x10
     out = decode_all(bytes(frame))
     assert len(out) == 1
     assert isinstance(out[0], DecodeError)
-
-
-# --- fast builders -----------------------------------------------------------------------
-
-
-def test_fast_builders_make_genuine_frozen_objects() -> None:
-    values = [getattr(position(_binary()), f.name) for f in fields(Position)]
-    built = new_position(*values)
-    assert type(built) is Position
-    assert built == Position(*values)
-    assert hash(built) == hash(Position(*values))
-    with pytest.raises(FrozenInstanceError):
-        built.latitude = 1.0  # type: ignore[misc]
-    decoded = new_decoded(built, b"r", b"x")
-    assert type(decoded) is Decoded
-    assert decoded == Decoded(built, b"r", b"x")

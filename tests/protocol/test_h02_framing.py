@@ -107,7 +107,9 @@ def test_binary_followed_by_partial_next_frame() -> None:
 
 
 def test_not_eager_waits_for_what_follows_or_flush() -> None:
-    c = codec(eager_binary=False)
+    c = codec()
+    c.eager_binary = False
+    assert c.eager_binary is False
     assert c.feed(B32) == []
     assert c.buffered == 32
     assert frames(c.feed(TEXT)) == [B32, TEXT]

@@ -1,4 +1,8 @@
-"""Every vector of h02_vectors.json: decoder, framing and encoder."""
+"""Every vector of h02_vectors.json: decoder, framing and encoder.
+
+The file is the shared reference set (h02.md §11) followed by the SinoTrack 4G note's examples
+(§13.3: its acknowledgements and commands as the note writes them).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from custom_components.sinotrack.protocol.model import (
     CommandAck,
     CommandKind,
     Decoded,
+    DecodeError,
     DeviceInfo,
     Heartbeat,
     Message,
@@ -41,6 +46,10 @@ def _corrections(vector: dict[str, Any]) -> dict[str, Any]:
     """Where we deliberately differ from the Traccar-derived expectations (h02.md §3.1)."""
     expect = dict(vector["expect"])
     raw = vector.get("raw", "")
+    device_id = expect.get("device_id")
+    if device_id is not None and not (device_id.isdigit() and len(device_id) <= 20):
+        # Traccar takes an empty ID (and answers it); we refuse it: no message, no reply.
+        return {"decoded": False, "refused": True}
     if expect.get("message_type") == "V19":
         # Traccar loses date and status of every V19; the status is the field after the SIM block.
         f = raw.rstrip("#").split(",")
@@ -65,8 +74,12 @@ def _position_of(message: Message) -> Position | None:
 @pytest.mark.parametrize("vector", DECODER, ids=_ids(DECODER))
 def test_decoder_vector(vector: dict[str, Any]) -> None:
     expect = _corrections(vector)
-    out = decode_all(vector["bytes"], ack_positions=True)
+    out = decode_all(vector["bytes"])
     decoded = [item for item in out if isinstance(item, Decoded)]
+    if expect.get("refused"):
+        assert len(out) == 1
+        assert isinstance(out[0], DecodeError)
+        return
     hms, full = NOW.strftime("%H%M%S"), NOW.strftime("%Y%m%d%H%M%S")
     for key in ("server_response", "server_response_if_ack"):
         if key in expect:
@@ -85,6 +98,8 @@ def test_decoder_vector(vector: dict[str, Any]) -> None:
         assert isinstance(message, CommandAck)
         result = ",".join((message.command, *message.params, message.tag or ""))
         assert result == expect["result"]
+        if "success" in expect:
+            assert message.success is expect["success"]
     elif mtype == "SMS":
         assert isinstance(message, DeviceInfo)
         assert message.text == expect["result"]
@@ -122,6 +137,10 @@ def test_decoder_vector(vector: dict[str, Any]) -> None:
         assert position.status == int(expect["status_hex"], 16)
     if "ignition" in expect:
         assert position.flags.ignition is expect["ignition"]
+    if "immobilizer" in expect:
+        assert position.flags.immobilizer_engaged is expect["immobilizer"]
+    if "armed" in expect:
+        assert position.flags.armed is expect["armed"]
     if expect.get("alarm"):
         assert TRACCAR_ALARMS[expect["alarm"]] in position.alarms
     if "battery_level_pct" in expect:
@@ -154,26 +173,32 @@ def test_framing_vector(vector: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("vector", ENCODER, ids=_ids(ENCODER))
 def test_encoder_vector(vector: dict[str, Any]) -> None:
-    kinds = {
+    expect = vector["expect"]
+    traccar = {
         "alarmArm": Command(CommandKind.ARM),
         "alarmDisarm": Command(CommandKind.DISARM),
         "engineStop": Command(CommandKind.ENGINE_STOP),
         "engineResume": Command(CommandKind.ENGINE_RESUME),
         "positionPeriodic": Command(
-            CommandKind.SET_INTERVAL, interval_s=vector["expect"].get("frequency"), text="S71"
+            CommandKind.SET_INTERVAL, interval_s=expect.get("frequency"), text="S71"
         ),
     }
-    command = kinds[vector["expect"]["traccar_command"]]
-    encoded = codec().encode(
-        vector["expect"]["device_unique_id"], command, datetime(2024, 1, 1, 1, 2, 3, tzinfo=UTC)
-    )
+    if "traccar_command" in expect:  # Traccar's tests: the classic dialect, tag 01:02:03
+        command, tag = traccar[expect["traccar_command"]], "010203"
+    else:  # the 4G note's examples: its kind, variant, dialect and time tag
+        command = Command(CommandKind(expect["command"]), text=expect.get("variant"))
+        tag = expect["command_time_field"]
+    c = codec()
+    c.dialect = expect.get("dialect")
+    when = datetime(2024, 1, 1, int(tag[:2]), int(tag[2:4]), int(tag[4:]), tzinfo=UTC)
+    encoded = c.encode(expect["device_unique_id"], command, when)
     assert encoded.data == vector["bytes"]
-    assert encoded.tag == "010203"
+    assert encoded.tag == tag
     assert encoded.name == vector["raw"].split(",")[2]
 
 
 def test_every_vector_is_covered() -> None:
-    assert len(DECODER) + len(FRAMING) + len(ENCODER) == len(VECTORS) == 83
+    assert len(DECODER) + len(FRAMING) + len(ENCODER) == len(VECTORS) == 97
 
 
 def test_messages_helper_sees_binary_and_text_in_one_segment() -> None:

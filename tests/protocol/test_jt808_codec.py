@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,7 @@ from jt808_helpers import (
     parse_reply,
 )
 
-from custom_components.sinotrack.protocol.framing import codec_for, detect
+from custom_components.sinotrack.protocol.detect import codec_for, detect
 from custom_components.sinotrack.protocol.jt808 import (
     MAX_PARTS,
     MAX_PENDING,
@@ -26,7 +27,7 @@ from custom_components.sinotrack.protocol.jt808 import (
     Jt808Codec,
     build_frame,
 )
-from custom_components.sinotrack.protocol.jt808_decode import luhn, terminal_id
+from custom_components.sinotrack.protocol.jt808.identity import luhn, terminal_id
 from custom_components.sinotrack.protocol.model import (
     Alarm,
     Command,
@@ -83,8 +84,12 @@ def test_location_fields() -> None:
 def test_time_zone_offset_and_bad_time() -> None:
     utc = _position(one(LOCATION, tz_offset_hours=0))
     assert utc.fix_time == datetime(2024, 5, 6, 15, 8, 9, tzinfo=UTC)
-    assert _position(one(frame(0x0200, location_body(time="000000000000")))).fix_time is None
-    assert _position(one(frame(0x0200, location_body(time="24023012ff00")))).fix_time is None
+    assert utc.warnings == ()
+    for bcd in ("000000000000", "24023012ff00", "240506240000"):
+        position = _position(one(frame(0x0200, location_body(time=bcd))))
+        assert position.fix_time is None
+        assert position.warnings == (f"impossible fix time {bcd}",)
+        assert position.latitude == pytest.approx(22.641605)  # the rest of the report stays
     with pytest.raises(ValueError, match="offset"):
         Jt808Codec(tz_offset_hours=15)
 
@@ -101,25 +106,67 @@ def test_unknown_and_vendor_items() -> None:
     assert position.power_voltage == 12.0
 
 
-def test_item_bounded_by_its_length() -> None:
-    """An item claiming more bytes than the body has: kept raw, the rest of the report stays."""
-    items = bytes.fromhex("300117") + bytes.fromhex("3109aabb")
-    position = _position(one(frame(0x0200, location_body(items=items))))
-    assert position.signal == 23
-    assert position.satellites is None
-    assert position.extras == ("0x31=aabb",)
+@pytest.mark.parametrize("items", ["300117" + "3109aabb", "30011731", "01040000"])
+def test_items_overrunning_the_body_are_refused(items: str) -> None:
+    """An item claiming more bytes than the body has (or a stray byte): never a position."""
+    c = codec()
+    out = c.feed(frame(0x0200, location_body(items=bytes.fromhex(items))) + HEARTBEAT)
+    assert [type(item) for item in out] == [DecodeError, Decoded]  # the next frame stays
+    assert isinstance(out[0], DecodeError)
+    assert "run past the body" in out[0].reason
+    assert c.stats.errors == 1
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "ok"),
+    [
+        (90_000_000, 180_000_000, True),
+        (90_000_001, 0, False),
+        (0, 180_000_001, False),
+        (0xFFFFFFFF, 0xFFFFFFFF, False),
+    ],
+)
+def test_coordinates_off_the_globe_are_refused(lat: int, lon: int, ok: bool) -> None:
+    out = codec().feed(frame(0x0200, location_body(status=0b1111, lat=lat, lon=lon)))
+    if ok:
+        position = _position(out[0])
+        assert (position.latitude, position.longitude) == (-90.0, -180.0)
+    else:
+        assert [type(item) for item in out] == [DecodeError]
+        assert "impossible coordinates" in out[0].reason  # type: ignore[union-attr]
+
+
+def test_coordinates_rounded_at_decode() -> None:
+    """Whatever the raw value, a coordinate carries no more than the protocol's 1e-6 degree."""
+    for raw in range(1, 90_000_000, 999_983):
+        position = _position(one(frame(0x0200, location_body(lat=raw, lon=2 * raw))))
+        assert position.latitude == round(raw / 1e6, 6)
+        assert repr(position.latitude) == repr(round(position.latitude, 6))
+        assert position.longitude == round(2 * raw / 1e6, 6)
+
+
+@pytest.mark.parametrize(
+    ("item", "battery", "extras"),
+    [("e4020164", 100, ()), ("e4020032", 50, ()), ("e403016455", None, ("0xE4=016455",))],
+)
+def test_vendor_battery_item_e4_needs_two_bytes(
+    item: str, battery: int | None, extras: tuple[str, ...]
+) -> None:
+    position = _position(one(frame(0x0200, location_body(items=bytes.fromhex(item)))))
+    assert position.battery_percent == battery
+    assert position.extras == extras
 
 
 def test_escaping_round_trip() -> None:
     """0x7E and 0x7D inside header, body and checksum travel escaped and come back intact."""
-    body = location_body(lat=0x7E7D7E7D, items=bytes.fromhex("f6027e7d"))
-    data = build_frame(0x0200, body, bytes.fromhex("7e7d00000000"), None, 0x7D7E)
+    body = location_body(lat=0x007E7D7E, items=bytes.fromhex("f6027e7d"))
+    data = build_frame(0x0200, body, bytes.fromhex("007e7d7e7d00"), None, 0x7D7E)  # binary ID
     assert data.count(0x7E) == 2
     c = codec()
     (item,) = c.feed(data)
     assert isinstance(item, Decoded)
     position = _position(item)
-    assert position.latitude == pytest.approx(0x7E7D7E7D / 1e6)
+    assert position.latitude == 8.289662  # 0x007E7D7E
     assert position.extras == ("0xF6=7e7d",)
     assert parse_reply(item.reply or b"")["body"][:2] == b"\x7d\x7e"
     assert c.stats.checksum_errors == 0
@@ -150,35 +197,85 @@ def test_escape_at_frame_end() -> None:
     assert [type(item) for item in out] == [DecodeError, Decoded]
 
 
-def test_checksum_mismatch_counted_and_decoded() -> None:
-    data = bytearray(LOCATION)
-    data[-2] ^= 0x01
+def _bad_checksum(data: bytes) -> bytes:
+    broken = bytearray(data)
+    broken[-2] ^= 0x01
+    return bytes(broken)
+
+
+@pytest.mark.parametrize("message_id", [0x0200, 0x0002, 0x0100, 0x0001, 0x4321])
+def test_bad_checksum_refused_by_default(message_id: int) -> None:
+    body = location_body() if message_id == 0x0200 else bytes(40)
     c = codec()
-    (item,) = c.feed(bytes(data))
+    out = c.feed(_bad_checksum(frame(message_id, body)) + HEARTBEAT)
+    assert [type(item) for item in out] == [DecodeError, Decoded]  # the next frame stays
+    assert isinstance(out[0], DecodeError)
+    assert out[0].reason == f"bad checksum (message 0x{message_id:04X})"
+    assert (c.stats.errors, c.stats.checksum_errors, c.stats.messages) == (1, 1, 1)
+
+
+def test_bad_checksum_tolerated_is_counted_and_flagged() -> None:
+    c = codec(tolerate_bad_checksum=True)
+    (item,) = c.feed(_bad_checksum(LOCATION))
     assert isinstance(item, Decoded)
-    assert _position(item).latitude == pytest.approx(22.641605)
+    position = _position(item)
+    assert position.latitude == pytest.approx(22.641605)
+    assert position.warnings == ("bad checksum (accepted: tolerate_bad_checksum)",)
     assert item.reply is not None
+    assert (c.stats.checksum_errors, c.stats.errors) == (1, 0)
+    (clean,) = c.feed(LOCATION)
+    assert _position(clean).warnings == ()
     assert c.stats.checksum_errors == 1
-    assert c.stats.errors == 0
 
 
-def test_checksum_mismatch_on_unknown_id_is_an_error() -> None:
-    data = bytearray(frame(0x4321, b"abc"))
-    data[-2] ^= 0x01
-    c = codec()
-    (item,) = c.feed(bytes(data))
+def test_bad_checksum_on_unknown_id_is_refused_even_when_tolerated() -> None:
+    c = codec(tolerate_bad_checksum=True)
+    (item,) = c.feed(_bad_checksum(frame(0x4321, b"abc")))
     assert isinstance(item, DecodeError)
     assert c.device_id is None  # junk does not name a device
 
 
-def test_length_field_mismatch_trusts_the_frame() -> None:
-    content = bytearray(frame(0x0200, location_body(items=bytes.fromhex("300117")))[1:-2])
-    content[2:4] = (0x03FF).to_bytes(2)  # claims 1023 bytes
+def _with_attr(data: bytes, change: Callable[[int], int]) -> bytes:
+    """An unescaped frame with its attribute word changed (checksum recomputed)."""
+    content = bytearray(data[1:-2])
+    content[2:4] = change(int.from_bytes(content[2:4])).to_bytes(2)
     check = 0
     for byte in content:
         check ^= byte
-    position = _position(one(b"\x7e" + bytes(content) + bytes((check,)) + b"\x7e"))
-    assert position.signal == 23
+    return b"\x7e" + bytes(content) + bytes((check,)) + b"\x7e"
+
+
+def _with_length_field(data: bytes, length: int) -> bytes:
+    """A frame whose body-length field says ``length``."""
+    return _with_attr(data, lambda attr: (attr & ~0x3FF) | length)
+
+
+@pytest.mark.parametrize("tolerate", [False, True])
+@pytest.mark.parametrize("length", [0x03FF, 30, 32])
+def test_length_field_mismatch_is_refused(length: int, tolerate: bool) -> None:
+    good = frame(0x0200, location_body(items=bytes.fromhex("300117")))  # a 31-byte body
+    c = codec(tolerate_bad_checksum=tolerate)
+    out = c.feed(_with_length_field(good, length) + HEARTBEAT)
+    assert [type(item) for item in out] == [DecodeError, Decoded]
+    assert isinstance(out[0], DecodeError)
+    assert out[0].reason == f"body-length field {length}, body 31 bytes (message 0x0200)"
+    assert (c.stats.errors, c.stats.length_errors, c.stats.checksum_errors) == (1, 1, 0)
+    assert isinstance(one(_with_length_field(good, 31)).message, Position)
+
+
+def test_2019_bit_on_a_2013_header() -> None:
+    """Bit 14 set, but the length fits only the 2013 header: a 2013 frame, answered as one."""
+    flagged = _with_attr(frame(0x0200, location_body(), serial=3), lambda attr: attr | 0x4000)
+    c = codec()
+    (item,) = c.feed(flagged)
+    assert _position(item).latitude == pytest.approx(22.641605)
+    assert c.edition == "2013"
+    assert c.device_id == "12345678900"
+    reply = parse_reply(item.reply or b"")
+    assert (reply["version"], reply["phone"]) == (None, PHONE)
+    # A real 2019 frame (its length fits the 17-byte header) stays 2019.
+    c.feed(frame(0x0002, b"", phone=bytes.fromhex("00000000012345678900"), version=1))
+    assert c.edition == "2019"
 
 
 def test_unknown_message_is_harmless() -> None:
@@ -331,8 +428,50 @@ def test_one_identity_across_editions() -> None:
 
 def test_binary_terminal_id_is_an_imei() -> None:
     assert terminal_id(bytes.fromhex("4f07788ef676")) == ("868935060005020", "868935060005020")
+    assert terminal_id(bytes.fromhex("0b3a73ce2ff2")) == ("123456789012347", "123456789012347")
+    assert terminal_id(bytes.fromhex("00000000000a")) == ("000000000000109", "109")
     assert terminal_id(bytes.fromhex("013912345678")) == ("013912345678", "13912345678")
     assert luhn("86893506000502") == 0
+    assert luhn("12345678901234") == 7
+
+
+@pytest.mark.parametrize(
+    ("id_bytes", "reason"),
+    [
+        ("5af3107a4000", "more than 14 digits"),  # 10**14
+        ("ffffffffffff", "more than 14 digits"),
+        ("0000000008664960775a", "10 bytes is not BCD"),
+        ("ffffffffffffffffffff", "10 bytes is not BCD"),
+    ],
+)
+def test_terminal_id_that_names_nothing(id_bytes: str, reason: str) -> None:
+    with pytest.raises(ProtocolError, match=reason):
+        terminal_id(bytes.fromhex(id_bytes))
+    version = 1 if len(id_bytes) == 20 else None
+    c = codec()
+    bad = frame(0x0200, location_body(), phone=bytes.fromhex(id_bytes), version=version)
+    (error,) = c.feed(bad)
+    assert isinstance(error, DecodeError)
+    assert reason in error.reason
+    assert c.device_id is None
+    assert c.stats.errors == 1
+    # The session keeps the identity it had: a bad frame does not rename it.
+    c.feed(HEARTBEAT)
+    c.feed(bad)
+    assert c.device_id == "12345678900"
+
+
+def test_2019_authentication_imei_must_be_digits() -> None:
+    phone = bytes(10)
+    imei = b"8686280748662\xa3\xb1"  # 15 bytes: GBK text ending in a fullwidth "1"
+    body = b"\x03abc" + imei + b"V1".ljust(20, b"\0")
+    c = codec()
+    (item,) = c.feed(frame(0x0102, body, phone=phone, version=1))
+    assert isinstance(item, Decoded)
+    assert item.message.device_id == "0"
+    assert isinstance(item.message, DeviceInfo)
+    assert item.message.imei is None
+    assert c.imei is None
 
 
 def test_all_zero_id_takes_the_imei_item() -> None:
@@ -380,12 +519,33 @@ def test_stored_batch() -> None:
     assert [item.reply is not None for item in out] == [True, False]
 
 
-def test_truncated_batch_keeps_what_fits() -> None:
+def test_truncated_batch_is_refused_whole() -> None:
     body = location_body()
     batch = (3).to_bytes(2) + b"\x00" + len(body).to_bytes(2) + body + (99).to_bytes(2) + b"x"
-    out = codec().feed(frame(0x0704, batch))
-    assert [type(item) for item in out] == [Decoded, DecodeError]
-    assert _position(out[0]).stored is False
+    c = codec()
+    out = c.feed(frame(0x0704, batch))
+    assert [type(item) for item in out] == [DecodeError]
+    assert "runs past the body" in out[0].reason  # type: ignore[union-attr]
+    assert c.stats.messages == 0
+
+
+def test_batch_item_with_impossible_values_costs_only_that_item() -> None:
+    good, bad = location_body(), location_body(lon=200_000_000)
+    batch = (3).to_bytes(2) + b"\x01"
+    for body in (good, bad, good):
+        batch += len(body).to_bytes(2) + body
+    c = codec()
+    out = c.feed(frame(0x0704, batch, serial=4))
+    assert [type(item) for item in out] == [Decoded, DecodeError, Decoded]
+    assert "0x0704 item 2: impossible coordinates" in out[1].reason  # type: ignore[union-attr]
+    assert [item.reply is not None for item in out if isinstance(item, Decoded)] == [True, False]
+    assert all(_position(item).stored for item in out if isinstance(item, Decoded))
+
+
+def test_empty_batch_is_answered() -> None:
+    item = one(frame(0x0704, bytes(3), serial=6))
+    assert item.message == Heartbeat("jt808", "12345678900", "0x0704")
+    assert parse_reply(item.reply or b"")["body"] == bytes.fromhex("0006070400")
 
 
 def test_short_location_is_an_error() -> None:
@@ -634,28 +794,14 @@ def test_detection() -> None:
 
 
 def test_cli_line() -> None:
-    main = pytest.importorskip("custom_components.sinotrack.protocol.__main__")
-    (line,) = main.decode_line(1, LOCATION.hex().encode(), hex_input=True)
+    from custom_components.sinotrack.protocol.cli import decode_line
+
+    (line,) = decode_line(1, LOCATION.hex().encode(), hex_input=True)
     assert json.loads(json.dumps(line))["protocol"] == "jt808"
     assert line["type"] == "0x0200"
     assert line["device_id"] == "12345678900"
     assert line["fix_time"] == "2024-05-06T07:08:09Z"
     assert line["reply_hex"] == one(LOCATION).reply.hex()  # type: ignore[union-attr]
-
-
-def test_fast_position_is_a_position() -> None:
-    from dataclasses import FrozenInstanceError
-
-    from custom_components.sinotrack.protocol.fast import new_position
-
-    position = _position(one(LOCATION))
-    args = [getattr(position, name) for name in position.__slots__]
-    fast, slow = new_position(*args), Position(*args)
-    assert type(fast) is Position
-    assert fast == slow
-    assert hash(fast) == hash(slow)
-    with pytest.raises(FrozenInstanceError):
-        fast.latitude = 0.0  # type: ignore[misc]
 
 
 def test_all_zero_id_register_with_imei() -> None:
@@ -676,3 +822,26 @@ def test_time_zone_can_be_set_per_device() -> None:
     assert _position(item).fix_time == datetime(2024, 5, 6, 19, 38, 9, tzinfo=UTC)
     with pytest.raises(ValueError, match="offset"):
         c.tz_offset_hours = -20
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (frame(0x0704, b"\x00\x01"), "0x0704 body of 2 bytes"),
+        (frame(0x0201, b"\x00"), "0x0201 body of 1 bytes"),
+        (_with_attr(LOCATION, lambda attr: attr | 0x0400), "encrypted body"),  # bit 10: RSA
+    ],
+)
+def test_short_and_encrypted_bodies_are_refused(data: bytes, reason: str) -> None:
+    c = codec()
+    (error,) = c.feed(data)
+    assert isinstance(error, DecodeError)
+    assert reason in error.reason
+    assert c.stats.errors == 1
+
+
+def test_command_to_another_device_keeps_the_session_edition() -> None:
+    c = codec()
+    c.feed(frame(0x0002, b"", phone=bytes.fromhex("00000000012345678900"), version=1))
+    parsed = parse_reply(c.encode("42", Command(CommandKind.REBOOT), NOW).data)
+    assert (parsed["version"], parsed["phone"]) == (1, bytes.fromhex("00000000000000000042"))

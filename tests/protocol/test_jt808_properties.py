@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jt808_helpers import codec, frame_vectors, wire
+from jt808_helpers import accepted, codec, frame_vectors, wire
 
 from custom_components.sinotrack.protocol.model import Decoded, DecodeError
 
-# Valid frames only (a bad-checksum vendor frame is an error, which is fine but dull here).
-FRAMES = [wire(v) for v in frame_vectors() if v["expect"]["checksum_valid"]]
+# Valid frames only (a refused frame is an error, which is fine but dull here).
+FRAMES = [wire(v) for v in frame_vectors() if accepted(v)]
 CAP = 512
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,11 +6,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from jt808_helpers import NOW, codec, frame_vectors, load_vectors, parse_reply, wire
+from jt808_helpers import (
+    NOW,
+    REFERENCE_VECTORS,
+    accepted,
+    codec,
+    frame_vectors,
+    length_fits,
+    load_vectors,
+    parse_reply,
+    rule_vectors,
+    wire,
+)
 
-from custom_components.sinotrack.protocol import jt808_decode as dec
-from custom_components.sinotrack.protocol.framing import detect
+from custom_components.sinotrack.protocol.detect import detect
 from custom_components.sinotrack.protocol.jt808 import Jt808Codec, escape, unescape
+from custom_components.sinotrack.protocol.jt808 import decode as dec
+from custom_components.sinotrack.protocol.jt808.codec import BAD_CHECKSUM, KNOWN
 from custom_components.sinotrack.protocol.model import (
     Alarm,
     Command,
@@ -25,7 +37,10 @@ from custom_components.sinotrack.protocol.model import (
 
 VECTORS = load_vectors()
 FRAMES = frame_vectors()
-LOCATIONS = [v for v in FRAMES if "latitude" in v["expect"]]
+RULES = rule_vectors()
+# Positions decodable at all: a wrong length field is refused even with tolerate_bad_checksum.
+LOCATIONS = [v for v in FRAMES if "latitude" in v["expect"] and length_fits(wire(v))]
+BAD_CHECKSUMS = [v for v in FRAMES if not v["expect"]["checksum_valid"]]
 
 TRACCAR_ALARMS = {
     "sos": Alarm.SOS,
@@ -74,11 +89,18 @@ def _utc(bcd: str) -> datetime:
     return local - timedelta(hours=8)
 
 
-def _decode(vector: dict[str, Any]) -> tuple[Jt808Codec, list[Decoded | DecodeError]]:
-    c = codec()
+def _decode(
+    vector: dict[str, Any], **kwargs: Any
+) -> tuple[Jt808Codec, list[Decoded | DecodeError]]:
+    c = codec(**kwargs)
     out = c.feed(wire(vector))
     assert c.buffered == 0
     return c, out + c.flush()
+
+
+def _tolerant(vector: dict[str, Any]) -> dict[str, Any]:
+    """Codec options for a reference vector: its bad checksum (a real capture) tolerated."""
+    return {"tolerate_bad_checksum": not vector["expect"]["checksum_valid"]}
 
 
 def _check_position(position: Position, expect: dict[str, Any]) -> None:
@@ -98,14 +120,18 @@ def test_frame_vector(vector: dict[str, Any]) -> None:
     msg_id = int(expect["msg_id"], 16)
     c, out = _decode(vector)
     assert c.stats.frames == 1
-    if not expect["checksum_valid"] and msg_id not in (0x0200, 0x0900):
-        # A vendor message with a bad checksum: more likely junk than a tracker.
+    if not accepted(vector):
+        # A wrong checksum or body-length field: refused by default, whatever the message.
         assert [type(item) for item in out] == [DecodeError]
+        assert c.stats.errors == 1
+        assert c.stats.checksum_errors == (0 if expect["checksum_valid"] else 1)
+        assert c.stats.length_errors == (1 if expect["checksum_valid"] else 0)
+        assert c.device_id is None  # a refused frame names no device
         return
     decoded = [item for item in out if isinstance(item, Decoded)]
     assert decoded, out
     assert all(isinstance(item, Decoded) for item in out), out
-    assert c.stats.checksum_errors == (0 if expect["checksum_valid"] else 1)
+    assert (c.stats.checksum_errors, c.stats.length_errors, c.stats.errors) == (0, 0, 0)
     for item in decoded:
         assert item.message.protocol == "jt808"
         assert item.message.device_id == _expected_id(expect)
@@ -132,10 +158,26 @@ def test_frame_vector(vector: dict[str, Any]) -> None:
         assert replies == []
 
 
+@pytest.mark.parametrize("vector", BAD_CHECKSUMS, ids=_ids(BAD_CHECKSUMS))
+def test_bad_checksum_capture_decodes_when_tolerated(vector: dict[str, Any]) -> None:
+    """Real captures with a wrong checksum: decoded with the option, counted and flagged."""
+    c, out = _decode(vector, tolerate_bad_checksum=True)
+    assert c.stats.checksum_errors == 1
+    if int(vector["expect"]["msg_id"], 16) not in KNOWN or not length_fits(wire(vector)):
+        assert [type(item) for item in out] == [DecodeError]  # a vendor message: still junk
+        return
+    (item,) = out
+    assert isinstance(item, Decoded)
+    assert isinstance(item.message, Position)
+    assert item.message.warnings == (BAD_CHECKSUM,)
+    assert item.reply is not None
+    assert c.stats.errors == 0
+
+
 @pytest.mark.parametrize("vector", LOCATIONS, ids=_ids(LOCATIONS))
 def test_location_vector(vector: dict[str, Any]) -> None:
     expect = vector["expect"]
-    _, out = _decode(vector)
+    _, out = _decode(vector, **_tolerant(vector))
     assert len(out) == 1
     assert isinstance(out[0], Decoded)
     message = out[0].message
@@ -150,6 +192,12 @@ def test_location_vector(vector: dict[str, Any]) -> None:
         position = message
     assert position.message_type == expect["msg_id"]
     _check_position(position, expect)
+    # Rounded once, at decode, to the protocol's 1e-6 degree.
+    assert (round(position.latitude, 6), round(position.longitude, 6)) == (
+        position.latitude,
+        position.longitude,
+    )
+    assert position.warnings == (() if expect["checksum_valid"] else (BAD_CHECKSUM,))
     assert position.fix_time is not None
     assert position.fix_time.strftime("%Y-%m-%dT%H:%M:%SZ") == expect["time_utc_assuming_gmt8"]
     assert position.course == expect["course_deg"]
@@ -179,7 +227,7 @@ def test_location_vector(vector: dict[str, Any]) -> None:
         elif key == "alarm":
             assert {TRACCAR_ALARMS[name] for name in value.split(",")} <= position.alarms
         elif key == "iccid":
-            assert f"iccid={value}" in position.extras
+            assert position.iccid == value
 
 
 BATCHES = [v for v in FRAMES if v["expect"]["msg_id"] == "0x0704"]
@@ -204,8 +252,9 @@ def test_batch_vector(vector: dict[str, Any]) -> None:
 SESSION = [
     v
     for v in FRAMES
-    if v["expect"]["msg_id"] in ("0x0001", "0x0002", "0x0003", "0x0100", "0x0102", "0x0104")
-    or v["expect"]["msg_id"] in ("0x0107", "0x0900")
+    if accepted(v)
+    and v["expect"]["msg_id"]
+    in ("0x0001", "0x0002", "0x0003", "0x0100", "0x0102", "0x0104", "0x0107", "0x0900")
 ]
 
 
@@ -271,9 +320,76 @@ def test_session_vector(vector: dict[str, Any]) -> None:
 
 def test_every_vector_is_covered() -> None:
     """Frames above; the rest (bodies, ASCII sentences, framing, encoder) below."""
-    rest = [v for v in VECTORS if v not in FRAMES]
-    assert len(FRAMES) + len(rest) == len(VECTORS) == 125
+    rest = [v for v in VECTORS if v not in FRAMES and v not in RULES]
+    assert len(FRAMES) + len(rest) == REFERENCE_VECTORS == 125
+    assert len(VECTORS) == REFERENCE_VECTORS + len(RULES)
     assert {v["index"] for v in rest} == {38, 51, 93, 114, 115, 116, 122, 123, 124}
+
+
+# --- this project's vectors, one per rule of docs/protocol/jt808.md ---------------------------
+
+
+def _message_position(message: object) -> Position | None:
+    if isinstance(message, CommandAck):
+        return message.position
+    return message if isinstance(message, Position) else None
+
+
+def _check_rule(c: Jt808Codec, out: list[Decoded | DecodeError], expect: dict[str, Any]) -> None:
+    for counter in ("errors", "checksum_errors", "length_errors"):
+        if counter in expect:
+            assert getattr(c.stats, counter) == expect[counter], counter
+    if "refused" in expect:
+        assert [type(item) for item in out] == [DecodeError]
+        assert isinstance(out[0], DecodeError)
+        assert expect["refused"] in out[0].reason
+        if "device_id" in expect:
+            assert c.device_id == expect["device_id"]
+        return
+    if "items" in expect:
+        kinds = ["error" if isinstance(item, DecodeError) else "position" for item in out]
+        assert kinds == expect["items"]
+    decoded = [item for item in out if isinstance(item, Decoded)]
+    assert decoded, out
+    first = decoded[0]
+    message = first.message
+    assert message.protocol == "jt808"
+    assert message.device_id == expect["device_id"]
+    assert c.device_id == expect["device_id"]
+    if "edition" in expect:
+        assert c.edition == expect["edition"]
+    if "reply_hex" in expect:
+        assert first.reply is not None
+        assert first.reply.hex() == expect["reply_hex"]
+    position = _message_position(message)
+    for key in ("latitude", "longitude", "fix_time", "odometer_km", "battery_voltage"):
+        if key in expect:
+            assert position is not None
+            assert getattr(position, key) == expect[key], key
+    for key in ("signal", "battery_percent", "iccid"):
+        if key in expect:
+            assert position is not None
+            assert getattr(position, key) == expect[key], key
+    if "warnings" in expect:
+        assert position is not None
+        assert list(position.warnings) == expect["warnings"]
+    if "extras" in expect:
+        assert position is not None
+        assert list(position.extras) == expect["extras"]
+
+
+@pytest.mark.parametrize("vector", RULES, ids=[v["rule"][:60] for v in RULES])
+def test_rule_vector(vector: dict[str, Any]) -> None:
+    data = bytes.fromhex(vector["raw_hex"])
+    c = codec()
+    out = c.feed(data) + c.flush()
+    assert c.stats.frames == 1
+    assert c.buffered == 0
+    _check_rule(c, out, vector["expect"])
+    tolerated = vector["expect"].get("tolerated")
+    if tolerated is not None:
+        c = codec(tolerate_bad_checksum=True)
+        _check_rule(c, c.feed(data), tolerated)
 
 
 def test_body_vector_2019_authentication() -> None:

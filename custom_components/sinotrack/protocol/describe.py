@@ -55,6 +55,10 @@ def _ack_type(ack: CommandAck) -> str:
     return "ack"
 
 
+def _voltage(supply: float | None, battery: float | None) -> float | None:
+    return supply if supply is not None else battery
+
+
 def describe_error(error: DecodeError) -> dict[str, Any]:
     return {"error": error.reason, "raw_hex": error.raw.hex()}
 
@@ -76,6 +80,11 @@ def describe(item: Decoded, protocol: str | None = None) -> dict[str, Any]:
         "alarms": [],
         "ignition": None,
         "battery_percent": None,
+        "satellites": None,
+        "signal": None,
+        "voltage": None,  # the supply voltage if reported, else the battery's
+        "iccid": None,
+        "warnings": [],
         "reply": _text(item.reply),
         "reply_hex": None if item.reply is None else item.reply.hex(),
     }
@@ -104,13 +113,18 @@ def describe(item: Decoded, protocol: str | None = None) -> dict[str, Any]:
             alarms=sorted(position.alarms),
             ignition=position.flags.ignition,
             battery_percent=position.battery_percent,
+            satellites=position.satellites,
+            signal=position.signal,
+            voltage=_voltage(position.power_voltage, position.battery_voltage),
+            iccid=position.iccid,
+            warnings=list(position.warnings),
             flags=_flags(position.flags),
             stored=position.stored,
             extras=list(position.extras),
         )
         if position.altitude_m is not None:
             out["altitude_m"] = position.altitude_m
-        for key in ("battery_voltage", "power_voltage", "odometer_km", "signal", "satellites"):
+        for key in ("battery_voltage", "power_voltage", "odometer_km"):
             if (value := getattr(position, key)) is not None:
                 out[key] = value
     elif isinstance(message, Heartbeat | CellReport):
@@ -123,7 +137,11 @@ def describe(item: Decoded, protocol: str | None = None) -> dict[str, Any]:
             flags=_flags(message.flags),
         )
         if isinstance(message, Heartbeat):
-            out.update(signal=message.signal, satellites=message.satellites)
+            out.update(
+                signal=message.signal,
+                satellites=message.satellites,
+                voltage=_voltage(message.power_voltage, message.battery_voltage),
+            )
         else:
             out.update(
                 mcc=message.mcc,

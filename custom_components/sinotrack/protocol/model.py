@@ -191,7 +191,8 @@ class CodecStats:
     errors: int = 0
     bytes_skipped: int = 0
     overflows: int = 0  # buffer cap hit without a complete frame
-    checksum_errors: int = 0
+    checksum_errors: int = 0  # frames whose checksum is wrong (refused unless tolerated)
+    length_errors: int = 0  # frames whose body-length field does not match the body (refused)
 
 
 class CommandKind(StrEnum):

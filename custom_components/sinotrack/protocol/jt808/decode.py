@@ -1,9 +1,10 @@
 """JT/T 808 message bodies: location reports with their additional items, session messages.
 
-Reference: ``jt808.md`` (sections cited as §n). Pure functions over un-escaped bodies; the
-framing, the session state and the replies live in ``jt808``. Every read is bounded by the
-body it is given, so a short or lying body raises ``ProtocolError`` (or is kept raw), never
-``IndexError``.
+Reference: docs/protocol/jt808.md (sections cited as §n). Pure functions over checked,
+un-escaped bodies; the framing, the session state and the replies live elsewhere in this
+package. Every read is bounded by the body it is given, and a body that cannot be what it
+claims (coordinates off the globe, items running past the body) raises ``ProtocolError``,
+never ``IndexError`` and never a position.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import struct
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from .fast import new_position
-from .model import (
+from ..model import (
     Alarm,
     CommandAck,
     DeviceInfo,
@@ -22,9 +22,13 @@ from .model import (
     Position,
     ProtocolError,
 )
+from .identity import bcd_digits, is_digits, luhn_ok
 
 PROTOCOL: Final = "jt808"
-LOCATION_BASE: Final = 28  # alarm, status, lat, lon, altitude, speed, course, BCD time (§2.2)
+LOCATION_BASE: Final = 28  # alarm, status, lat, lon, altitude, speed, course, BCD time (§5)
+FIXED_TAIL: Final = 18  # a vendor tail that is not ID/length items (§6)
+MAX_LATITUDE: Final = 90_000_000  # degrees x 1e6; the sign is in the status word
+MAX_LONGITUDE: Final = 180_000_000
 
 # BCD byte -> 0..99, or -1 when a nibble is not a decimal digit.
 _BCD: Final = tuple(
@@ -32,7 +36,7 @@ _BCD: Final = tuple(
 )
 _BASE = struct.Struct(">IIIIhHH")
 
-# Alarm DWORD -> neutral alarms (§4: Traccar's default branch plus the suggested user alarms).
+# Alarm DWORD -> neutral alarms (§5: Traccar's default branch plus the suggested user alarms).
 _ALARM_BITS: Final = (
     (1 << 0, Alarm.SOS),
     (1 << 1, Alarm.OVERSPEED),
@@ -111,45 +115,6 @@ def bcd_time(data: bytes, off: int, shift: timedelta) -> datetime | None:
         return None
 
 
-def bcd_digits(data: bytes) -> str | None:
-    """The decimal digits of packed BCD bytes, or None if a nibble is not a digit."""
-    text = data.hex()
-    return text if text.isdigit() else None
-
-
-def luhn(digits: str) -> int:
-    """The Luhn check digit for ``digits`` (IMEIs end with one)."""
-    total = 0
-    for k, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if k % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return (10 - total % 10) % 10
-
-
-def luhn_ok(digits: str) -> bool:
-    return len(digits) > 1 and digits.isdigit() and luhn(digits[:-1]) == int(digits[-1])
-
-
-def terminal_id(id_bytes: bytes) -> tuple[str, str]:
-    """``(full, device_id)`` of a terminal-ID field.
-
-    ``full`` is what Traccar calls the unique ID (and sends as the auth code): the 12 or 20
-    digits of the BCD field. ``device_id`` drops the leading zeros, so the 2013 and 2019
-    forms of one number agree ("" when the field is all zeros: the caller looks for an IMEI).
-    Binary (non-BCD) 6-byte fields are the first 14 IMEI digits as a 48-bit integer; the
-    Luhn digit completes the IMEI (§6). Other non-BCD fields become their decimal value.
-    """
-    digits = bcd_digits(id_bytes)
-    if digits is None:
-        value = int.from_bytes(id_bytes)
-        if len(id_bytes) == 6:
-            first = f"{value:014d}"
-            digits = first + str(luhn(first))
-        else:
-            digits = str(value)
-    return digits, digits.lstrip("0")
-
-
 def _text(raw: bytes) -> str:
     """A fixed-size text field: NUL padding removed; GBK (plates); hex when not text."""
     data = raw.strip(b"\x00 ")
@@ -184,6 +149,7 @@ class _Items:
         "battery_percent",
         "battery_voltage",
         "extras",
+        "iccid",
         "imei",
         "odometer_km",
         "power_voltage",
@@ -199,6 +165,7 @@ class _Items:
         self.battery_voltage: float | None = None
         self.power_voltage: float | None = None
         self.imei: str | None = None
+        self.iccid: str | None = None
         self.alarms: set[Alarm] | None = None
         self.extras: list[str] | None = None
 
@@ -216,7 +183,7 @@ class _Items:
 
 
 def _vendor_item(iid: int, value: bytes, acc: _Items) -> bool:
-    """Battery, voltage and identity items (§2.5, as Traccar reads them); True if used.
+    """Battery, voltage and identity items (§6, as Traccar reads them); True if used.
 
     Items that carry more than what is taken from them stay in ``extras`` too.
     """
@@ -234,7 +201,7 @@ def _vendor_item(iid: int, value: bytes, acc: _Items) -> bool:
     elif iid == 0xE3 and size >= 4:
         acc.battery_percent = _percent(value[1])
         acc.battery_voltage = int.from_bytes(value[2:4]) / 100
-    elif iid == 0xE4 and size >= 2:
+    elif iid == 0xE4 and size == 2:  # charging flag, battery %
         acc.battery_percent = _percent(value[1])
     elif iid == 0xF7 and size >= 4:
         acc.battery_voltage = int.from_bytes(value[:4]) / 1000
@@ -256,7 +223,7 @@ def _vendor_item(iid: int, value: bytes, acc: _Items) -> bool:
     elif iid == 0xEB:
         _item_eb(value, acc)
         return False
-    elif iid == 0xF6 and size == 8:  # all-zero-ID devices put their IMEI here (§6)
+    elif iid == 0xF6 and size == 8:  # all-zero-ID devices put their IMEI here (§4)
         digits = bcd_digits(value)
         if digits is None:
             return False
@@ -266,7 +233,7 @@ def _vendor_item(iid: int, value: bytes, acc: _Items) -> bool:
         digits = bcd_digits(value[1:9])
         if digits is not None:
             _imei(digits.lstrip("0"), acc)
-        acc.extra("iccid=" + value[9:19].hex())
+        _iccid(value[9:19].hex(), acc)
         return False
     else:
         return False
@@ -274,13 +241,20 @@ def _vendor_item(iid: int, value: bytes, acc: _Items) -> bool:
 
 
 def _imei(digits: str, acc: _Items) -> None:
-    if 14 <= len(digits) <= 16:
+    if 14 <= len(digits) <= 16 and is_digits(digits):
         acc.imei = digits
         acc.extra("imei=" + digits)
 
 
+def _iccid(hex_digits: str, acc: _Items) -> None:
+    """A BCD ICCID, ``f``-padded; kept as hex digits (some Chinese ICCIDs have an ``a``)."""
+    iccid = hex_digits.rstrip("f")
+    if iccid.strip("0"):
+        acc.iccid = iccid
+
+
 def _item_eb(value: bytes, acc: _Items) -> None:
-    """0xEB: a time-zone string, or sub-items {length WORD, type WORD, value} (§2.5)."""
+    """0xEB: a time-zone string, or sub-items {length WORD, type WORD, value} (§6)."""
     text = _printable(value)
     if text is not None:
         acc.extra("timezone=" + text)
@@ -311,16 +285,16 @@ def _item_eb(value: bytes, acc: _Items) -> None:
         elif kind == 0x00C5 and n == 4 and not int.from_bytes(sub) & (1 << 6):
             acc.alarm(Alarm.VIBRATION)
         elif kind == 0x00B2 and n:
-            acc.extra("iccid=" + sub.hex().rstrip("f"))
+            _iccid(sub.hex(), acc)
         elif kind == 0x00D5 and n:
             digits = _printable(sub)
-            if digits is not None and digits.isdigit():
+            if digits is not None:
                 _imei(digits.lstrip("0"), acc)
         pos = stop
 
 
 def _fixed_tail(body: bytes, pos: int) -> _Items:
-    """An 18-byte vendor tail that is not ID/length items (§2.5 special case).
+    """An 18-byte vendor tail that is not ID/length items (§6, the special case).
 
     Skip 4, odometer DWORD km, battery WORD 0.1 V, area DWORD, RSSI BYTE, 3 reserved.
     """
@@ -341,18 +315,26 @@ def decode_location(  # noqa: PLR0917 - positional: the hot path
     message_type: str,
     shift: timedelta,
     stored: bool = False,
+    warnings: tuple[str, ...] = (),
 ) -> tuple[Position, str | None]:
-    """A 0x0200 body (also inside 0x0201/0x0704) from ``pos`` to ``end`` (§2.2).
+    """A 0x0200 body (also inside 0x0201/0x0704) from ``pos`` to ``end`` (§5, §6).
 
     ``device_id`` None means the terminal ID was all zeros: an IMEI item names the device,
     else ``fallback_id``. Returns the position and the IMEI found in its items, if any.
     Items are read in place: mileage, RSSI and satellites (nearly every report) inline,
-    everything else through ``_vendor_item``; an item longer than what is left is kept raw.
+    everything else through ``_vendor_item``. ``ProtocolError`` for a latitude beyond 90° or
+    a longitude beyond 180°, and for items that do not end exactly at the end of the body
+    (unless that is the 18-byte vendor tail). An impossible fix time is None, with the reason
+    added to ``warnings``.
     """
     if end - pos < LOCATION_BASE:
         raise ProtocolError(f"location body of {end - pos} bytes, need {LOCATION_BASE}")
     alarm, status, lat, lon, altitude, speed, course = _BASE.unpack_from(body, pos)
+    if lat > MAX_LATITUDE or lon > MAX_LONGITUDE:
+        raise ProtocolError(f"impossible coordinates {lat / 1e6:.6f}, {lon / 1e6:.6f}")
     fix_time = bcd_time(body, pos + 22, shift)
+    if fix_time is None:
+        warnings = (*warnings, f"impossible fix time {body[pos + 22 : pos + 28].hex()}")
     odometer: float | None = None
     signal: int | None = None
     satellites: int | None = None
@@ -363,9 +345,7 @@ def decode_location(  # noqa: PLR0917 - positional: the hot path
         size = body[p + 1]
         start = p + 2
         p = start + size
-        if p > end:  # the declared length runs past the body: keep what is there, raw
-            acc = acc or _Items()
-            acc.extra(f"0x{iid:02X}={body[start:end].hex()}")
+        if p > end:  # the declared length runs past the body
             break
         if iid == 0x01 and size == 4:
             odometer = int.from_bytes(body[start:p]) / 10
@@ -378,14 +358,12 @@ def decode_location(  # noqa: PLR0917 - positional: the hot path
             if not _vendor_item(iid, body[start:p], acc):
                 acc.extra(f"0x{iid:02X}={body[start:p].hex()}")
     if p != end and items < end:  # items that do not fit exactly
-        if end - items == 18:
-            acc = _fixed_tail(body, items)
-            odometer, signal, satellites = acc.odometer_km, acc.signal, None
-        elif p < end:  # one stray byte
-            acc = acc or _Items()
-            acc.extra("tail=" + body[p:end].hex())
+        if end - items != FIXED_TAIL:
+            raise ProtocolError(f"additional items run past the body ({end - items} bytes)")
+        acc = _fixed_tail(body, items)
+        odometer, signal, satellites = acc.odometer_km, acc.signal, None
     alarms = alarms_of(alarm) if alarm else _NO_ALARMS
-    battery_percent = battery_voltage = power_voltage = imei = None
+    battery_percent = battery_voltage = power_voltage = imei = iccid = None
     extras: tuple[str, ...] = ()
     if acc is not None:
         if acc.alarms:
@@ -395,17 +373,19 @@ def decode_location(  # noqa: PLR0917 - positional: the hot path
         if acc.satellites is not None:
             satellites = acc.satellites
         battery_percent, battery_voltage = acc.battery_percent, acc.battery_voltage
-        power_voltage, imei = acc.power_voltage, acc.imei
+        power_voltage, imei, iccid = acc.power_voltage, acc.imei, acc.iccid
         if acc.extras:
             extras = tuple(acc.extras)
-    return new_position(
+    latitude = round(lat / 1e6, 6)  # the protocol's precision: no float noise downstream
+    longitude = round(lon / 1e6, 6)
+    position = Position(  # positional in model.Position's field order: the hot path
         PROTOCOL,
         device_id if device_id is not None else imei or fallback_id,
         message_type,
         fix_time,
         bool(status & STATUS_FIX),
-        -lat / 1e6 if status & STATUS_SOUTH else lat / 1e6,
-        -lon / 1e6 if status & STATUS_WEST else lon / 1e6,
+        -latitude if status & STATUS_SOUTH else latitude,
+        -longitude if status & STATUS_WEST else longitude,
         speed / 10,
         float(course),
         float(altitude),
@@ -420,7 +400,10 @@ def decode_location(  # noqa: PLR0917 - positional: the hot path
         satellites,
         stored,
         extras,
-    ), imei
+        iccid=iccid,
+        warnings=warnings,
+    )
+    return position, imei
 
 
 # --- session and identity messages -------------------------------------------------------
@@ -481,7 +464,7 @@ def decode_heartbeat(body: bytes, device_id: str, message_type: str) -> Heartbea
 
 
 def register_fields(body: bytes, edition_2019: bool) -> dict[str, str | int]:
-    """0x0100 fields; the 2011/2013 layouts differ in the model length (§1.4)."""
+    """0x0100 fields; the 2011/2013 layouts differ in the model length (§7)."""
     if edition_2019:
         sizes = (11, 30, 30)
     elif len(body) >= 37:
@@ -608,8 +591,6 @@ __all__ = [
     "decode_register",
     "decode_transparent",
     "flags_of",
-    "luhn",
     "other",
     "register_fields",
-    "terminal_id",
 ]
