@@ -11,7 +11,9 @@ Measured in the Home Assistant process:
   every tracker reports once in-process before, so its entities' states are there already and
   only the connections are counted); tracemalloc gives the Python-heap part of it;
 - CPU: user + system time of the whole process over the reporting window ÷ wall time, as a
-  percentage of one core.
+  percentage of one core, and the same time ÷ the reports taken in the window
+  (``cpu_us_per_report``: what one report costs at a real fleet's pace, every wake-up of the
+  event loop included).
 The open-file limit is raised to the hard limit in both processes. The last line is one JSON
 object.
 """
@@ -201,6 +203,7 @@ async def bench(args: argparse.Namespace) -> int:
     traced_per_conn = (traced1 - traced0) / args.connections
     cpu_pct = (cpu1 - cpu0) / (wall1 - wall0) * 100
     rate = (msgs1 - msgs0) / (wall1 - wall0)
+    cpu_us_per_report = (cpu1 - cpu0) / max(1, msgs1 - msgs0) * 1e6
     info = machine()
     print(
         f"Home Assistant {info['home_assistant']}, Python {info['python']}, "
@@ -226,10 +229,12 @@ async def bench(args: argparse.Namespace) -> int:
         f"  CPU while reporting    {cpu_pct:8.2f} % of one core over {wall1 - wall0:.0f} s "
         f"({rate:.1f} reports/s, every {args.interval:.0f} s per tracker)"
     )
+    print(f"  CPU per report         {cpu_us_per_report:8.0f} us (the whole process)")
     result = {
         "connections": args.connections,
         "bytes_per_connection": round(per_conn),
         "cpu_percent": round(cpu_pct, 2),
+        "cpu_us_per_report": round(cpu_us_per_report),
         "traced_bytes_per_connection": round(traced_per_conn),
         "reports_per_s": round(rate, 1),
         "idle_cpu_percent": round(idle_pct, 2),
