@@ -16,15 +16,24 @@ from .tracker import TrackerState
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_TRACKER_ID, "unique_id", "title", "latitude", "longitude", "tracker_id", "name"}
-_DIGIT_RUN = re.compile(r"\d{4,}")  # IDs, phone numbers, coordinates, ICCIDs
+# IDs, phone numbers, coordinates, ICCIDs, cell IDs; Wi-Fi BSSIDs (12 hex digits, H02 V8)
+_SECRET_RUN = re.compile(r"\d{4,}|(?<![0-9A-Za-z])[0-9A-Fa-f]{12}(?![0-9A-Za-z])")
 
 
 def redact_frame(raw: bytes) -> str:
     """A frame's shape without anything that identifies or locates someone."""
     if raw[:1] in (b"*",):
         text = raw.decode("ascii", "replace")
-        return _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
+        return _SECRET_RUN.sub(lambda m: "#" * len(m.group()), text)
     return f"binary frame, lead 0x{raw[:1].hex() or '--'}, {len(raw)} bytes"
+
+
+def masked_iccid(iccid: str | None) -> str | None:
+    """The SIM's issuer (country, operator) and last four digits, enough to tell which SIM it
+    is; the whole number is the ICCID sensor's (disabled by default)."""
+    if iccid is None:
+        return None
+    return iccid[:6] + "#" * (len(iccid) - 10) + iccid[-4:]
 
 
 def _tracker(tracker: TrackerState) -> dict[str, Any]:
@@ -48,6 +57,10 @@ def _tracker(tracker: TrackerState) -> dict[str, Any]:
         "clock_offset_hours": tracker.clock.offset_hours,
         "model": tracker.model,
         "firmware": tracker.firmware,
+        "iccid": masked_iccid(tracker.iccid),
+        # The cell and Wi-Fi IDs locate the tracker: the network and how many, nothing more.
+        "serving_cell": {"mcc": tracker.mcc, "mnc": tracker.mnc, "cells": tracker.cell_count},
+        "wifi_access_points": tracker.wifi_count,
     }
 
 
