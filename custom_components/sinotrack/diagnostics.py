@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_TRACKER_ID, DOMAIN
+from .immobilizer import restore_style
 from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
@@ -57,10 +58,14 @@ def _tracker(tracker: TrackerState) -> dict[str, Any]:
         "clock_offset_hours": tracker.clock.offset_hours,
         "model": tracker.model,
         "firmware": tracker.firmware,
+        "dialect": tracker.dialect,
         "iccid": masked_iccid(tracker.iccid),
         # The cell and Wi-Fi IDs locate the tracker: the network and how many, nothing more.
         "serving_cell": {"mcc": tracker.mcc, "mnc": tracker.mnc, "cells": tracker.cell_count},
         "wifi_access_points": tracker.wifi_count,
+        "r12_replies": tracker.r12_replies,
+        "command_style": tracker.command_style.value,
+        "restore_style": restore_style(tracker).value,
     }
 
 

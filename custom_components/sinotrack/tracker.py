@@ -9,6 +9,7 @@ from itertools import chain, compress
 from operator import attrgetter, ne
 from typing import Any, Final
 
+from .const import DEFAULT_COMMAND_STYLE, DEFAULT_R12_REPLIES, CommandStyle
 from .fix_clock import FixClock
 from .protocol.model import (
     Alarm,
@@ -104,11 +105,14 @@ class TrackerState:
     active_alarms: frozenset[Alarm] = frozenset()
     model: str | None = None
     firmware: str | None = None
-    iccid: str | None = None  # its SIM (H02 V6)
+    iccid: str | None = None  # its SIM (H02 V6), remembered across restarts
+    dialect: str | None = None  # H02: "4g" once it sent V6/V8, remembered across restarts
     mcc: int | None = None  # the radio of the latest report that listed any (diagnostics)
     mnc: int | None = None
     cell_count: int = 0  # cells and Wi-Fi access points that report listed: counts only,
     wifi_count: int = 0  # their IDs locate the tracker
+    r12_replies: bool = DEFAULT_R12_REPLIES  # the tracker's settings (subentry)
+    command_style: CommandStyle = DEFAULT_COMMAND_STYLE
     clock: FixClock = field(default_factory=FixClock)
     listeners: list[Listener] = field(default_factory=list)  # everyone, for a full refresh
     watchers: list[list[Listener]] = field(  # per field of WATCHABLE, in its order
