@@ -353,7 +353,7 @@ async def test_unanswered_restore_raises_a_repair(hass: HomeAssistant, fleet: An
         "seconds": "0",
         "sent": "S20,…,0,0",
         "other": "S20,…,1,0",
-        "sms": "941<password>",
+        "sms": "941PASSWORD",
     }
     strings = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))["issues"]["restore_unanswered"]
     used = set(re.findall(r"{(\w+)}", strings["title"] + strings["description"]))

@@ -31,7 +31,7 @@ OTHER: Final = {
     CommandStyle.CLASSIC: CommandStyle.FOUR_G,
     CommandStyle.FOUR_G: CommandStyle.CLASSIC,
 }
-SMS_RESTORE: Final = "941<password>"  # h02.md §8: one source, unverified
+SMS_RESTORE: Final = "941PASSWORD"  # h02.md §8: one source, unverified (0000 by default)
 
 
 def restore_style(tracker: TrackerState) -> CommandStyle:
