@@ -249,6 +249,8 @@ async def test_dialect_is_remembered_across_a_restart(
     await van.send(v8())
     await van.read_frame()
     await van.close()
+    iccid_sensor = entity_id(hass, "sensor", f"{VAN}_iccid")
+    er.async_get(hass).async_update_entity(iccid_sensor, disabled_by=None)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert hass_storage[store_key(entry.entry_id)]["data"] == {
         VAN: {"dialect": "4g", "iccid": ICCID}
@@ -256,6 +258,8 @@ async def test_dialect_is_remembered_across_a_restart(
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    # Known before the tracker reports again: the SIM's number too.
+    assert hass.states.get(iccid_sensor).state == ICCID  # type: ignore[union-attr]
     hub: Hub = entry.runtime_data.hub
     assert (hub.trackers[VAN].dialect, hub.trackers[VAN].iccid) == ("4g", ICCID)
     assert hub.trackers[BIKE].dialect is None
