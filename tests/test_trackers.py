@@ -25,8 +25,8 @@ from custom_components.sinotrack.diagnostics import (
     async_get_device_diagnostics,
 )
 from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS, Hub
-from custom_components.sinotrack.tracker import TrackerState
 from custom_components.sinotrack.subentries import default_tracker_name, map_marker
+from custom_components.sinotrack.tracker import TrackerState
 
 from .helpers import (
     INTEGRATION_LOGGER,

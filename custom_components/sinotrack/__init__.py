@@ -33,6 +33,7 @@ if find_spec("homeassistant") is not None:
         DOMAIN,
     )
     from .hub import Hub
+    from .profiles import async_remove_profiles
     from .server import TrackerServer
     from .services import async_setup_services
     from .subentries import tracker_subentries
@@ -71,6 +72,7 @@ if find_spec("homeassistant") is not None:
         tcp = bool(entry.data.get(CONF_TCP, True))
         udp = bool(entry.data.get(CONF_UDP, True))
         hub = Hub(hass, entry)
+        await hub.profiles.async_load()  # before the first report can arrive
         server = TrackerServer(
             hub,
             port=port,
@@ -126,7 +128,12 @@ if find_spec("homeassistant") is not None:
         if unloaded:
             await entry.runtime_data.server.stop()
             await entry.runtime_data.hub.commands.async_flush()
+            await entry.runtime_data.hub.profiles.async_flush()
         return unloaded
+
+    async def async_remove_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) -> None:
+        """The listener entry was deleted: what it remembered about its trackers goes too."""
+        await async_remove_profiles(hass, entry.entry_id)
 
     async def _async_entry_updated(hass: HomeAssistant, entry: SinoTrackConfigEntry) -> None:
         """Options and trackers apply live; a new port or protocol set rebinds (reload)."""

@@ -22,6 +22,12 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .immobilizer import (
+    IMMOBILIZER_KINDS,
+    for_protocol,
+    restore_acknowledged,
+    restore_unanswered,
+)
 from .protocol import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
 from .server import Peer
 
@@ -69,6 +75,7 @@ class PendingCommand:
     encoded: EncodedCommand | None = None  # set once it is on the wire
     future: asyncio.Future[CommandAck] | None = None
     unsub_expiry: CALLBACK_TYPE | None = None
+    unsub_ack_wait: CALLBACK_TYPE | None = None  # a delivered restore's wait for its answer
     force: bool = False
 
     @property
@@ -188,7 +195,7 @@ class CommandCenter:
                 ack = await pending.future
         except TimeoutError:
             self._forget_sent(pending)
-            self.logbook(tracker, f"{pending.label}: no answer within {self.ack_timeout:.0f} s")
+            self._unanswered(tracker, pending)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_timeout",
@@ -214,7 +221,8 @@ class CommandCenter:
 
     def _send(self, tracker: TrackerState, pending: PendingCommand, peer: Peer, how: str) -> None:
         """Send through the tracker's peer and wait for the answer; the logbook says ``how``."""
-        encoded = peer.send_command(tracker.tracker_id, pending.command, dt_util.utcnow())
+        command = for_protocol(tracker, pending.command, peer.protocol)
+        encoded = peer.send_command(tracker.tracker_id, command, dt_util.utcnow())
         _LOGGER.debug("Sent %s to %s: %r", pending.label, tracker.tracker_id, encoded.data)
         pending.encoded = encoded
         waiting = self.sent.setdefault(tracker.tracker_id, [])
@@ -230,6 +238,22 @@ class CommandCenter:
         waiting = self.sent.get(pending.tracker_id, [])
         if pending in waiting:
             waiting.remove(pending)
+
+    def _unanswered(self, tracker: TrackerState, pending: PendingCommand) -> None:
+        """No answer in time: the logbook says so, and for a restore a repair says what next."""
+        self.logbook(tracker, f"{pending.label}: no answer within {self.ack_timeout:.0f} s")
+        if pending.command.kind is CommandKind.ENGINE_RESUME and pending.encoded is not None:
+            restore_unanswered(self.hass, tracker, pending.encoded, self.ack_timeout)
+
+    def _await_ack(self, tracker: TrackerState, pending: PendingCommand) -> None:
+        """A restore delivered with a reply has no caller waiting: a timer notices no answer."""
+
+        @callback
+        def no_answer(_now: datetime) -> None:
+            pending.unsub_ack_wait = None
+            self._unanswered(tracker, pending)
+
+        pending.unsub_ack_wait = async_call_later(self.hass, self.ack_timeout, no_answer)
 
     # --- the queue ---------------------------------------------------------------------------
 
@@ -297,6 +321,9 @@ class CommandCenter:
                 self._send(tracker, pending, peer, "delivered with the reply to its report")
             except ProtocolError as err:
                 self.logbook(tracker, f"{pending.label} not supported by this tracker: {err}")
+                continue
+            if pending.command.kind is CommandKind.ENGINE_RESUME:
+                self._await_ack(tracker, pending)
         self._save()
         self.changed(tracker)
 
@@ -312,8 +339,13 @@ class CommandCenter:
                 waiting.remove(pending)
                 outcome = {True: "done", False: "failed", None: "answered"}[ack.success]
                 self.logbook(tracker, f"{pending.label} {outcome} ({ack.result or 'no result'})")
+                if pending.unsub_ack_wait is not None:
+                    pending.unsub_ack_wait()
+                    pending.unsub_ack_wait = None
                 if ack.success is not False and pending.command.kind in IMMOBILIZER_KINDS:
                     tracker.immobilized = pending.command.kind is CommandKind.ENGINE_STOP
+                    if pending.command.kind is CommandKind.ENGINE_RESUME:
+                        restore_acknowledged(self.hass, tracker)
                 if pending.future is not None and not pending.future.done():
                     pending.future.set_result(ack)
                 return
@@ -380,7 +412,7 @@ class CommandCenter:
             for pending in waiting:
                 if pending.future is not None and not pending.future.done():
                     pending.future.cancel()
+                if pending.unsub_ack_wait is not None:
+                    pending.unsub_ack_wait()
+                    pending.unsub_ack_wait = None
         self.sent.clear()
-
-
-IMMOBILIZER_KINDS = frozenset({CommandKind.ENGINE_STOP, CommandKind.ENGINE_RESUME})

@@ -27,22 +27,30 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from . import dialect
 from .commands import CommandCenter, CommandResult
 from .const import (
+    CONF_COMMAND_STYLE,
     CONF_MAX_CUT_SPEED,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
+    CONF_R12_REPLIES,
     CONF_TRACKER_ID,
+    DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
+    DEFAULT_R12_REPLIES,
     DOMAIN,
+    CommandStyle,
     NewTrackerPolicy,
     signal_tracker_alarm,
     signal_tracker_status,
     signal_tracker_updated,
+    valid_tracker_id,
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
+from .profiles import TrackerProfiles
 from .protocol import Command, CommandAck, Decoded
 
 # The protocol's model/firmware message, not Home Assistant's DeviceInfo (to be renamed there).
@@ -53,7 +61,6 @@ from .subentries import (
     suggested_tracker_name,
     tracker_owner,
     tracker_subentries,
-    valid_tracker_id,
 )
 from .tracker import Outcome, TrackerState
 
@@ -107,6 +114,7 @@ class Hub:
         self.commands = CommandCenter(
             hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
+        self.profiles = TrackerProfiles(hass, entry.entry_id)  # loaded before start()
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -149,12 +157,16 @@ class Hub:
         for tracker_id in list(self.trackers):
             if tracker_id not in wanted:
                 del self.trackers[tracker_id]
+        self.profiles.retain(wanted)
         for tracker_id, sub in wanted.items():
             tracker = self.trackers.get(tracker_id)
             max_cut_speed = float(sub.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED))
             if tracker is not None:
                 tracker.name = sub.title
                 tracker.max_cut_speed = max_cut_speed
+                self._apply_settings(tracker, sub)
+                if (known := self.peers.get(tracker_id)) is not None:
+                    dialect.tune(known.codec, tracker.dialect, tracker.r12_replies)
                 continue
             tracker = TrackerState(
                 tracker_id,
@@ -162,15 +174,31 @@ class Hub:
                 sub.subentry_id,
                 max_cut_speed=max_cut_speed,
                 clock=FixClock(min_span_s=self._clock_min_span_s),
+                dialect=self.profiles.dialect(tracker_id),
+                iccid=self.profiles.iccid(tracker_id),
             )
+            self._apply_settings(tracker, sub)
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
             for decoded, received, received_mono, peer in self.pending.pop(tracker_id, ()):
                 self._apply(tracker, decoded, received, received_mono, None)
+                self._learn(tracker, peer)
                 if peer.is_open:  # commands reach it before its next report
                     self.peers[tracker_id] = peer
+                    dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
             for adder in self._adders:
                 adder(tracker)
+
+    @staticmethod
+    def _apply_settings(tracker: TrackerState, sub: ConfigSubentry) -> None:
+        """The tracker's own options: R12 replies and the immobilizer's restore form."""
+        tracker.r12_replies = bool(sub.data.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES))
+        try:
+            tracker.command_style = CommandStyle(
+                sub.data.get(CONF_COMMAND_STYLE, DEFAULT_COMMAND_STYLE)
+            )
+        except ValueError:
+            tracker.command_style = DEFAULT_COMMAND_STYLE
 
     # --- the hot path ------------------------------------------------------------------------
 
@@ -184,13 +212,28 @@ class Hub:
         else:
             if self.peers.get(tracker_id) is not peer:
                 self._claim(tracker_id, peer)
+                dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
             self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), peer)
+            if tracker.dialect is None:
+                self._learn(tracker, peer)
         # Every message the protocol answers is answered, from a known tracker or not (an
-        # unanswered tracker resends, and may drop its link).
-        if decoded.reply:
-            peer.send(decoded.reply)
+        # unanswered tracker resends, and may drop its link): the hub decides only whether a
+        # tracker that wants no R12 gets none (the codec made this one before it knew whose
+        # connection this is; it knows now).
+        reply = decoded.reply
+        if reply and tracker is not None and not tracker.r12_replies and dialect.is_r12(reply):
+            reply = None
+        if reply:
+            peer.send(reply)
         if tracker is not None and tracker_id in self.commands.queued:
             self.commands.deliver(tracker, peer)  # right after the reply, in the same write
+
+    def _learn(self, tracker: TrackerState, peer: Peer) -> None:
+        """A tracker that showed the 4G dialect is remembered as one (V6/V8 reports)."""
+        spoken = dialect.spoken(peer.codec)
+        if spoken == dialect.FOUR_G and tracker.dialect != spoken:
+            tracker.dialect = spoken
+            self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
 
     def _apply(
         self,
@@ -202,7 +245,10 @@ class Hub:
     ) -> None:
         message = decoded.message
         status = tracker.status_key()
+        iccid = tracker.iccid
         outcome = tracker.apply(message, received, received_mono)
+        if tracker.iccid != iccid:
+            self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
         if isinstance(message, CommandAck) and peer is not None:
             self.commands.on_ack(tracker, message, peer)
         self._account(tracker, outcome)

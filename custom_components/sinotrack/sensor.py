@@ -119,6 +119,13 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         value_fn=lambda t: t.voltage,
         only_when_reported=True,
     ),
+    SinoTrackSensorDescription(
+        key="iccid",  # the SIM's number, to top it up: H02 4G trackers send it at power-on (V6)
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda t: t.iccid,
+        status=True,
+    ),
 )
 
 

@@ -127,6 +127,11 @@ class Peer:
         self.send(encoded.data)
         return encoded
 
+    @property
+    def protocol(self) -> str | None:
+        """The protocol the tracker speaks (``"h02"``, ``"jt808"``), once its bytes said."""
+        return None if self.codec is None else self.codec.protocol
+
     def answers(self, sent: EncodedCommand, ack: CommandAck) -> bool:
         """Whether ``ack``, received from this peer, answers the command ``sent``."""
         return self.codec is not None and self.codec.matches(sent, ack)

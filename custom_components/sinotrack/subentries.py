@@ -1,4 +1,6 @@
-"""Tracker subentries: which IDs may become one, which hub owns one, its default name, adding one.
+"""Tracker subentries: which hub owns a tracker ID, a new tracker's default name, adding one.
+
+(Which IDs may become a tracker at all is ``const.valid_tracker_id``.)
 
 Used by the config flow (a tracker added by hand or confirmed) and by the hub (the "add" policy).
 """
@@ -13,17 +15,6 @@ from homeassistant.config_entries import ConfigEntries, ConfigEntry, ConfigSuben
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_TRACKER_ID, DOMAIN, SUBENTRY_TYPE_TRACKER
-
-MAX_TRACKER_ID_LENGTH = 20
-
-
-def valid_tracker_id(tracker_id: str) -> bool:
-    """Digits only, 1-20 of them: nothing else from the network becomes a name or an ID."""
-    return (
-        0 < len(tracker_id) <= MAX_TRACKER_ID_LENGTH
-        and tracker_id.isascii()
-        and tracker_id.isdigit()
-    )
 
 
 def map_marker(name: str) -> str:

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from .const import DEFAULT_MAX_CUT_SPEED
+from .const import (
+    DEFAULT_COMMAND_STYLE,
+    DEFAULT_MAX_CUT_SPEED,
+    DEFAULT_R12_REPLIES,
+    CommandStyle,
+    valid_iccid,
+)
 from .fix_clock import FixClock
 from .protocol import (
     Alarm,
@@ -80,6 +86,14 @@ class TrackerState:
     active_alarms: frozenset[Alarm] = frozenset()
     model: str | None = None
     firmware: str | None = None
+    iccid: str | None = None  # its SIM (H02 V6), remembered across restarts
+    dialect: str | None = None  # H02: "4g" once it sent V6/V8, remembered across restarts
+    mcc: int | None = None  # the radio of the latest report that listed any (diagnostics)
+    mnc: int | None = None
+    cell_count: int = 0  # cells and Wi-Fi access points that report listed: counts only,
+    wifi_count: int = 0  # their IDs locate the tracker
+    r12_replies: bool = DEFAULT_R12_REPLIES  # the tracker's settings (subentry)
+    command_style: CommandStyle = DEFAULT_COMMAND_STYLE
     clock: FixClock = field(default_factory=FixClock)
 
     @property
@@ -89,7 +103,7 @@ class TrackerState:
     def status_key(self) -> tuple[object, ...]:
         """What changes the tracker's status (its rarer signal fires when this does): online,
         the status word (the flags come from it), the immobilizer, the battery, and whether the
-        values only some models report have appeared (their sensors are created then)."""
+        values only some models report have appeared (their sensors are created then), the SIM."""
         return (
             self.online,
             self.status,
@@ -97,6 +111,7 @@ class TrackerState:
             self.battery_percent,
             self.odometer_km is None,
             self.voltage is None,
+            self.iccid,
         )
 
     def apply(self, message: Message, received: datetime, received_mono: float) -> Outcome:
@@ -123,9 +138,12 @@ class TrackerState:
         elif isinstance(message, DeviceInfo):
             self.model = message.model or self.model
             self.firmware = message.firmware or self.firmware
+            self._apply_iccid(message.iccid)
         return QUIET
 
     def _apply_position(self, pos: Position, received: datetime) -> Outcome:
+        if pos.iccid is not None:
+            self._apply_iccid(pos.iccid)
         corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
         untrusted = pos.fix_time is not None and not corrected.trusted
         shift = corrected.offset_shift_hours
@@ -146,6 +164,9 @@ class TrackerState:
             if pos.status is not None:
                 self._apply_flags(pos.flags, pos.status)
             self._apply_telemetry(pos)
+            if pos.mcc is not None or pos.cells or pos.wifi:
+                self.mcc, self.mnc = pos.mcc, pos.mnc
+                self.cell_count, self.wifi_count = len(pos.cells), len(pos.wifi)
             if pos.valid:
                 self.latitude = pos.latitude
                 self.longitude = pos.longitude
@@ -171,6 +192,10 @@ class TrackerState:
             self.external_power = not flags.external_power_cut
         if flags.immobilizer_engaged is not None:
             self.immobilized = flags.immobilizer_engaged
+
+    def _apply_iccid(self, iccid: str | None) -> None:
+        if iccid is not None and valid_iccid(iccid):
+            self.iccid = iccid
 
     def _apply_telemetry(self, msg: Position | Heartbeat) -> None:
         if msg.battery_percent is not None:
