@@ -216,7 +216,7 @@ def h02_fix_fields(fix: Fix) -> str:
     )
 
 
-def h02_position(
+def h02_text_position(
     device_id: str, fix: Fix, status: int, *, kind: str = "V1", extras: Sequence[str] = ()
 ) -> bytes:
     """A text report: ``*HQ,<id>,V1,<fix>,<status>[,extras]#``."""
@@ -1147,7 +1147,7 @@ class SimTracker:
                     )
                 )
             else:
-                frames.append(h02_position(self.device_id, fix, status))
+                frames.append(h02_text_position(self.device_id, fix, status))
         self.last_sent, self.last_status = fix, status
         self.reports_sent += 1
         self.session_reports += 1

@@ -44,8 +44,8 @@ from scripts.simulator import (
     h02_battery_byte,
     h02_binary_position,
     h02_link,
-    h02_position,
     h02_status,
+    h02_text_position,
     jt808_escape,
     jt808_frame,
     jt808_items,
@@ -109,7 +109,7 @@ def tracker(protocol: str, *, ack_style: str = "DONE", first_id: int = 410601160
 
 def test_h02_text_frames_decode() -> None:
     status = h02_status(ignition=True, sos=True, power_cut=True)
-    pos = one(H02Codec().feed(h02_position(H02_ID, FIX, status)))
+    pos = one(H02Codec().feed(h02_text_position(H02_ID, FIX, status)))
     assert isinstance(pos, Position)
     assert (pos.device_id, pos.message_type, pos.fix_time, pos.valid) == (H02_ID, "V1", NOW, True)
     assert pos.latitude == pytest.approx(FIX.latitude, abs=2e-6)
@@ -121,13 +121,13 @@ def test_h02_text_frames_decode() -> None:
     assert pos.alarms == {Alarm.SOS, Alarm.POWER_CUT}
     assert f"{pos.status:08X}" == "FFF7FFFD"
 
-    parked = one(H02Codec().feed(h02_position(H02_ID, FIX, h02_status(ignition=False))))
+    parked = one(H02Codec().feed(h02_text_position(H02_ID, FIX, h02_status(ignition=False))))
     assert f"{parked.status:08X}" == "FFFFFBFF"
     assert parked.flags.ignition is False
     assert not parked.alarms
 
     south_west = Fix(NOW, -33.8688, -151.2093)
-    pos = one(H02Codec().feed(h02_position(H02_ID, south_west, 0xFFFFFFFF)))
+    pos = one(H02Codec().feed(h02_text_position(H02_ID, south_west, 0xFFFFFFFF)))
     assert (pos.latitude, pos.longitude) == pytest.approx((-33.8688, -151.2093), abs=2e-6)
 
     low = one(H02Codec().feed(h02_alarm(H02_ID, 2, FIX, h02_status(ignition=True))))

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import errno
 import socket
-from types import MappingProxyType
+from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
-    ConfigEntries,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    ConfigSubentry,
     ConfigSubentryFlow,
     OptionsFlow,
     SubentryFlowResult,
@@ -21,26 +19,36 @@ from homeassistant.config_entries import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 
-from .commands import DEFAULT_MAX_CUT_SPEED
 from .const import (
+    CONF_COMMAND_STYLE,
     CONF_MAX_CONNECTIONS,
     CONF_MAX_CUT_SPEED,
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
     CONF_PORT,
+    CONF_R12_REPLIES,
     CONF_TCP,
     CONF_TRACKER_ID,
     CONF_UDP,
+    DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
+    DEFAULT_R12_REPLIES,
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
+    CommandStyle,
     NewTrackerPolicy,
+    valid_tracker_id,
 )
-from .trackers import default_tracker_name, valid_tracker_id
+from .subentries import (
+    add_tracker_subentry,
+    suggested_tracker_name,
+    tracker_owner,
+)
 
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
@@ -223,42 +231,6 @@ def _entry_on_port(hass: HomeAssistant, port: int) -> ConfigEntry | None:
     return None
 
 
-def tracker_owner(hass: HomeAssistant, tracker_id: str) -> ConfigEntry | None:
-    """The listener entry (hub) a tracker ID is configured under: an ID belongs to one only."""
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if any(
-            sub.subentry_type == SUBENTRY_TYPE_TRACKER and sub.unique_id == tracker_id
-            for sub in entry.subentries.values()
-        ):
-            return entry
-    return None
-
-
-def suggested_tracker_name(hass: HomeAssistant, tracker_id: str) -> str:
-    """The default name of a new tracker: its map marker differs from every other tracker's."""
-    names = (
-        sub.title
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_TYPE_TRACKER
-    )
-    return default_tracker_name(tracker_id, names)
-
-
-def add_tracker_subentry(
-    manager: ConfigEntries, entry: ConfigEntry, tracker_id: str, name: str
-) -> ConfigSubentry:
-    """Add a tracker to the listener entry (the entry reloads and creates its device)."""
-    subentry = ConfigSubentry(
-        data=MappingProxyType({CONF_TRACKER_ID: tracker_id}),
-        subentry_type=SUBENTRY_TYPE_TRACKER,
-        title=name,
-        unique_id=tracker_id,
-    )
-    manager.async_add_subentry(entry, subentry)
-    return subentry
-
-
 class SinoTrackOptionsFlow(OptionsFlow):
     """New-tracker policy, offline delay and connection cap; applied without a restart."""
 
@@ -314,6 +286,32 @@ SPEED_SELECTOR = selector.NumberSelector(
         min=0, max=200, step=1, unit_of_measurement="km/h", mode=selector.NumberSelectorMode.BOX
     )
 )
+COMMAND_STYLE_SELECTOR = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[s.value for s in CommandStyle],
+        translation_key=CONF_COMMAND_STYLE,
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+
+
+def _dialect_fields(data: Mapping[str, Any]) -> dict[Any, Any]:
+    """R12 replies and the immobilizer's restore form (SinoTrack's 4G line, h02.md §13)."""
+    return {
+        vol.Required(
+            CONF_R12_REPLIES, default=data.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES)
+        ): bool,
+        vol.Required(
+            CONF_COMMAND_STYLE, default=data.get(CONF_COMMAND_STYLE, DEFAULT_COMMAND_STYLE.value)
+        ): COMMAND_STYLE_SELECTOR,
+    }
+
+
+def _dialect_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_R12_REPLIES: bool(user_input.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES)),
+        CONF_COMMAND_STYLE: str(user_input.get(CONF_COMMAND_STYLE, DEFAULT_COMMAND_STYLE.value)),
+    }
 
 
 class TrackerSubentryFlow(ConfigSubentryFlow):
@@ -342,6 +340,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         CONF_MAX_CUT_SPEED: float(
                             user_input.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED)
                         ),
+                        **_dialect_input(user_input),
                     },
                     unique_id=tracker_id,
                 )
@@ -355,6 +354,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         vol.Optional(
                             CONF_MAX_CUT_SPEED, default=DEFAULT_MAX_CUT_SPEED
                         ): SPEED_SELECTOR,
+                        **_dialect_fields({}),
                     }
                 ),
                 user_input,
@@ -373,7 +373,10 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                 self._get_entry(),
                 subentry,
                 title=name,
-                data_updates={CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED])},
+                data_updates={
+                    CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED]),
+                    **_dialect_input(user_input),
+                },
             )
         return self.async_show_form(
             step_id="reconfigure",
@@ -384,6 +387,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         CONF_MAX_CUT_SPEED,
                         default=subentry.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED),
                     ): SPEED_SELECTOR,
+                    **_dialect_fields(subentry.data),
                 }
             ),
         )
