@@ -22,7 +22,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from .helpers import FakeTracker, free_port, h02_position
+from .helpers import FakeTracker, free_port, h02_position_frame
 from .helpers import listener_entry as make_listener_entry
 from .portable_snapshot import PortableSnapshotExtension
 
@@ -154,7 +154,9 @@ async def tracker_reported(
     50 km/h, heading east). Returns its connection once the fix is acknowledged."""
     tracker = await fake_tracker()
     await tracker.send(FIRST_WORDS)
-    await tracker.send(h02_position(TRACKER_ID, speed_knots=27.0, course=90, status="FFFFFFFF"))
+    await tracker.send(
+        h02_position_frame(TRACKER_ID, speed_knots=27.0, course=90, status="FFFFFFFF")
+    )
     assert (await tracker.read_frame()).startswith(f"*HQ,{TRACKER_ID},V4,V1,".encode())
     await hass.async_block_till_done()
     return tracker

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, snapsh
 from syrupy.assertion import SnapshotAssertion
 
 from .conftest import TRACKER_ID
-from .helpers import FakeTracker, h02_position
+from .helpers import FakeTracker, h02_position_frame
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def test_event(
 ) -> None:
     # The next report has the SOS bit (bit 1, active low): one event, with the report's fix.
     await tracker_reported.send(
-        h02_position(TRACKER_ID, speed_knots=27.0, course=90, status="FFFFFFFD")
+        h02_position_frame(TRACKER_ID, speed_knots=27.0, course=90, status="FFFFFFFD")
     )
     assert (await tracker_reported.read_frame()).startswith(f"*HQ,{TRACKER_ID},V4,V1,".encode())
     await snapshot_platform(hass, entity_registry, snapshot, listener_entry.entry_id)
