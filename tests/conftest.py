@@ -131,6 +131,14 @@ async def fake_tracker(
 
 
 @pytest.fixture
+async def bike(
+    init_integration: MockConfigEntry, fake_tracker: TrackerFactory
+) -> tuple[MockConfigEntry, FakeTracker]:
+    """The running integration and the Bike connected to it (not reported yet)."""
+    return init_integration, await fake_tracker()
+
+
+@pytest.fixture
 def frozen_time(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> FrozenDateTimeFactory:

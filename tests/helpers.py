@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sinotrack.const import (
@@ -95,7 +95,9 @@ async def setup_listener(hass: HomeAssistant, port: int, **kwargs: Any) -> MockC
 async def wait_for(
     condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
 ) -> Any:
-    """Poll until ``condition()`` is truthy (socket I/O has no HA signal to wait on)."""
+    """Poll until ``condition()`` is truthy: for what only the socket side or the integration's
+    own counters show, which no Home Assistant event announces. Where one does, wait for it
+    (``wait_for_state``, ``wait_for_event``)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -104,6 +106,70 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def _until(
+    hass: HomeAssistant,
+    subscribe: Callable[[Callable[[Any], None]], Callable[[], None]],
+    condition: Callable[[], Any],
+    timeout: float,
+    what: str,
+) -> Any:
+    """``condition()`` once it is truthy, looked at now and after each event ``subscribe``
+    delivers (the callback is run in the event loop, as Home Assistant calls listeners)."""
+    done: asyncio.Future[Any] = hass.loop.create_future()
+
+    @callback
+    def check(_event: Any = None) -> None:
+        if not done.done() and (value := condition()):
+            done.set_result(value)
+
+    unsubscribe = subscribe(check)
+    try:
+        check()
+        return await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+    finally:
+        unsubscribe()
+
+
+async def wait_for_state(
+    hass: HomeAssistant,
+    entity_id: str,
+    condition: Callable[[State], Any] = bool,
+    timeout: float = 5.0,
+) -> State:
+    """The state of ``entity_id`` once ``condition(state)`` holds (by default: once it exists),
+    woken by its state-change events (``async_track_state_change_event``), never polled."""
+    from homeassistant.helpers.event import async_track_state_change_event
+
+    def met() -> State | None:
+        state = hass.states.get(entity_id)
+        return state if state is not None and condition(state) else None
+
+    found: State = await _until(
+        hass,
+        lambda check: async_track_state_change_event(hass, [entity_id], check),
+        met,
+        timeout,
+        f"the state of {entity_id}",
+    )
+    return found
+
+
+async def wait_for_event(
+    hass: HomeAssistant,
+    event_type: str,
+    condition: Callable[[], Any],
+    timeout: float = 5.0,
+    what: str = "condition",
+) -> Any:
+    """``condition()`` once it is truthy, looked at again on every ``event_type`` bus event
+    (the entity registry's, the issue registry's, a discovery's, the logbook's …)."""
+    return await _until(
+        hass, lambda check: hass.bus.async_listen(event_type, check), condition, timeout, what
+    )
 
 
 class FakeTracker:
@@ -280,6 +346,13 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
 
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None, f"no {platform} entity with unique ID {unique_id}"
+    return found
+
+
+def state(hass: HomeAssistant, platform: str, key: str, tid: str = "4106011660") -> State:
+    """The state of tracker ``tid``'s ``platform`` entity with unique ID ``f"{tid}_{key}"``."""
+    found = hass.states.get(entity_id(hass, platform, f"{tid}_{key}"))
+    assert found is not None
     return found
 
 
