@@ -6,7 +6,7 @@ the develop venv's Python, which has ``aiohttp``). Everything is temporary and l
 1. a real ``hass`` (the develop venv, see ``scripts/ha_setup.py``) on a temporary config folder
    with free ports on 127.0.0.1 (never 8123/8888), onboarded with the user dev/dev and a
    ``sinotrack`` listener entry;
-2. the simulator (``scripts/simulator.py``): three trackers of mixed protocols driving around
+2. the simulator (``tools/simulator``): three trackers of mixed protocols driving around
    Amsterdam, each raising a vibration alarm, plus one parked H02 tracker;
 3. headless Chromium driven over the Chrome DevTools Protocol (a websocket, with ``aiohttp``):
    the browser is logged in by putting the tokens of a normal login flow into ``localStorage``
@@ -45,7 +45,6 @@ sys.path.insert(0, str(SCRIPTS))
 import ha_setup  # noqa: E402
 
 REPO = SCRIPTS.parent
-SIMULATOR = SCRIPTS / "simulator.py"
 DRIVING_FIRST_ID = 4106011600  # three trackers, mixed protocols; the first one is H02 text
 PARKED_ID = 4106011700  # one parked H02 tracker
 DEVICE_TAIL = "_1600"  # the device page shown: "SinoTrack <letter> 1600", letter by arrival
@@ -250,10 +249,11 @@ def start_home_assistant(run: Run) -> None:
 
 
 def simulate(run: Run, name: str, *args: str) -> None:
-    cmd = [sys.executable, str(SIMULATOR), "--port", str(run.listener_port), *args]
+    cmd = [sys.executable, "-m", "tools.simulator", "--port", str(run.listener_port), *args]
     run.simulators.append(
         subprocess.Popen(
             cmd,
+            cwd=REPO,
             stdin=subprocess.DEVNULL,
             stdout=run.open_log(f"{name}.log"),
             stderr=subprocess.STDOUT,

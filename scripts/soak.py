@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
 import ha_setup  # noqa: E402
-from simulator import SimConfig, run  # noqa: E402
+
+from tools.simulator import SimConfig, run  # noqa: E402
 
 FIRST_ID = 4206000000
 

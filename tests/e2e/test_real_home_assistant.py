@@ -22,7 +22,6 @@ import ha_setup  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("socket_enabled")]
 
-SIMULATOR = ROOT / "scripts" / "simulator.py"
 PARKED_ID = "4106011700"
 DRIVING_FIRST_ID = 4106011600
 
@@ -95,7 +94,8 @@ def real_ha(tmp_path: Path, develop_python: str) -> Iterator[RealHomeAssistant]:
 
 def _simulate(port: int, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, str(SIMULATOR), "--port", str(port), "--json", *args],
+        [sys.executable, "-m", "tools.simulator", "--port", str(port), "--json", *args],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
