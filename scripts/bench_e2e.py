@@ -60,8 +60,9 @@ SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(SCRIPTS))
 
-import ha_setup  # noqa: E402
 import loadgen  # noqa: E402
+
+from tools import devenv  # noqa: E402
 
 # --- Home Assistant in this process --------------------------------------------------------
 
@@ -438,7 +439,7 @@ async def run_floor(writer: AnchorWriter, load: FloorLoad) -> dict[str, float]:
                 replies.append(b"*HQ," + tid + reply_tail)
             self.transport.write(b"".join(replies))
 
-    port = ha_setup.free_port()
+    port = devenv.free_port()
     server = await loop.create_server(Floor, "127.0.0.1", port)
     gen = LoadGen(["--port", str(port), *load.loadgen_args])
     try:
@@ -538,7 +539,7 @@ def gc_collections() -> list[int]:
 async def bench(args: argparse.Namespace) -> int:
     raise_nofile()
     gc.collect()
-    port = ha_setup.free_port()
+    port = devenv.free_port()
     with tempfile.TemporaryDirectory(prefix="sinotrack-bench-") as config_dir:
         async with home_assistant(config_dir) as hass:
             if args.recorder:

@@ -30,9 +30,10 @@ import tracemalloc
 from typing import Any
 
 import bench_e2e as common
-import ha_setup
 import loadgen
 from bench_e2e import LoadGen, home_assistant, machine, setup_integration
+
+from tools import devenv
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -125,7 +126,7 @@ async def bench(args: argparse.Namespace) -> int:
             for first in range(0, args.connections, args.per_entry):
                 count = min(args.per_entry, args.connections - first)
                 entries.append(
-                    await setup_integration(hass, ha_setup.free_port(), count, first=first)
+                    await setup_integration(hass, devenv.free_port(), count, first=first)
                 )
             setup_s = time.monotonic() - t0
             ports = ",".join(str(e.runtime_data.listener.bound_port) for e in entries)

@@ -3,7 +3,7 @@
 Run by ``scripts/screenshot`` (which installs Debian's ``chromium`` when missing and runs this with
 the develop venv's Python, which has ``aiohttp``). Everything is temporary and local:
 
-1. a real ``hass`` (the develop venv, see ``scripts/ha_setup.py``) on a temporary config folder
+1. a real ``hass`` (the develop venv, see ``tools/devenv``) on a temporary config folder
    with free ports on 127.0.0.1 (never 8123/8888), onboarded with the user dev/dev and a
    ``sinotrack`` listener entry;
 2. the simulator (``tools/simulator``): three trackers of mixed protocols driving around
@@ -40,11 +40,10 @@ from typing import IO, Any
 
 import aiohttp
 
-SCRIPTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(SCRIPTS))
-import ha_setup  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tools import devenv  # noqa: E402
 
-REPO = SCRIPTS.parent
 DRIVING_FIRST_ID = 4106011600  # three trackers, mixed protocols; the first one is H02 text
 PARKED_ID = 4106011700  # one parked H02 tracker
 DEVICE_TAIL = "_1600"  # the device page shown: "SinoTrack <letter> 1600", letter by arrival
@@ -182,9 +181,9 @@ class Run:
 
     work: Path
     python: str
-    http_port: int = field(default_factory=ha_setup.free_port)
+    http_port: int = field(default_factory=devenv.free_port)
     listener_port: int = 0
-    hass: subprocess.Popen[bytes] | None = None
+    ha: devenv.Instance | None = None
     simulators: list[subprocess.Popen[bytes]] = field(default_factory=list)
     chromium: subprocess.Popen[bytes] | None = None
     logs: list[IO[bytes]] = field(default_factory=list)
@@ -206,7 +205,7 @@ class Run:
     def states(self, prefix: str) -> dict[str, dict[str, Any]]:
         return {
             s["entity_id"]: s
-            for s in ha_setup.api(self.url, self.token, "GET", "/api/states")
+            for s in devenv.api(self.url, self.token, "GET", "/api/states")
             if s["entity_id"].startswith(prefix)
         }
 
@@ -214,9 +213,9 @@ class Run:
         stop_process(self.chromium, signal.SIGTERM, 5)
         for proc in self.simulators:
             stop_process(proc, signal.SIGINT, 10)  # prints its summary to its log
-        if self.hass is not None:  # SIGTERM, SIGKILL after 60 s
+        if self.ha is not None:  # SIGTERM, SIGKILL after 60 s
             with contextlib.suppress(subprocess.TimeoutExpired):
-                ha_setup.stop_hass(self.hass, timeout=60)
+                self.ha.stop(timeout=60)
         for handle in self.logs:
             handle.close()
 
@@ -226,23 +225,16 @@ class Run:
 
 
 def start_home_assistant(run: Run) -> None:
-    run.listener_port = ha_setup.free_port()
-    ha_setup.seed_config(
-        run.config_dir,
-        http_port=run.http_port,
-        listener_port=run.listener_port,
-        python=run.python,
-    )
+    devenv.seed_config(run.config_dir, http_port=run.http_port, python=run.python)
     log(f"starting Home Assistant on {run.url} (config {run.config_dir})")
-    run.hass = ha_setup.start_hass(run.config_dir, python=run.python)
-    ha_setup.wait_ready(run.url, proc=run.hass, timeout=240)
-    tokens = ha_setup.onboard(run.url)
-    if tokens is None:
+    run.ha = devenv.Instance(run.config_dir, run.python, http_port=run.http_port)
+    if not run.ha.start(timeout=240):
         raise RuntimeError("the fresh config folder was already onboarded")
-    ha_setup.wait_running(run.url, tokens.access_token, proc=run.hass, timeout=240)
-    run.token = ha_setup.create_long_lived_token(run.url, tokens.access_token, lifespan_days=1)
-    until(
-        lambda: ha_setup.port_status(run.listener_port) == (True, True),
+    run.listener_port = devenv.free_port()
+    devenv.add_listener(run.url, run.ha.token, port=run.listener_port)
+    run.token = devenv.create_long_lived_token(run.url, run.ha.token, lifespan_days=1)
+    devenv.until(
+        lambda: devenv.port_status(run.listener_port) == (True, True),
         60,
         f"the tracker listener on port {run.listener_port}",
     )
@@ -422,10 +414,10 @@ async def device_id_of(run: Run, entity_id: str) -> str:
 
 def token_script(run: Run) -> str:
     """Page script: log the frontend in with the tokens of a fresh login flow for dev/dev."""
-    tokens = ha_setup.login(run.url)  # the frontend's own flow: login flow, code, token
+    tokens = devenv.login(run.url)  # the frontend's own flow: login flow, code, token
     hass_tokens = {
         "hassUrl": run.url,
-        "clientId": ha_setup.client_id_for(run.url),
+        "clientId": devenv.client_id_for(run.url),
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,
         "token_type": "Bearer",
@@ -591,7 +583,7 @@ async def take_form_pictures(run: Run, settle: float) -> dict[str, bytes]:
                 await cdp.viewport(HEIGHT)
                 pngs["form-first-dialog.png"] = await form_picture(
                     cdp,
-                    f"{run.url}/config/integrations/dashboard/add?domain={ha_setup.DOMAIN}",
+                    f"{run.url}/config/integrations/dashboard/add?domain={devenv.DOMAIN}",
                     clicks=("OK",),  # "Do you want to set up SinoTrack?"
                     shows="804PASSWORD IP PORT",
                     what="the first dialog",
@@ -599,7 +591,7 @@ async def take_form_pictures(run: Run, settle: float) -> dict[str, bytes]:
                 )
                 pngs["form-reconfigure.png"] = await form_picture(
                     cdp,
-                    f"{run.url}/config/integrations/integration/{ha_setup.DOMAIN}",
+                    f"{run.url}/config/integrations/integration/{devenv.DOMAIN}",
                     clicks=(ENTRY_MENU, "Reconfigure"),
                     shows="804PASSWORD IP PORT",
                     what="the Reconfigure dialog",
@@ -612,7 +604,7 @@ async def take_form_pictures(run: Run, settle: float) -> dict[str, bytes]:
                 )
                 pngs["form-send-command.png"] = await form_picture(
                     cdp,
-                    f"{run.url}/{tools}/action?service={ha_setup.DOMAIN}.send_command",
+                    f"{run.url}/{tools}/action?service={devenv.DOMAIN}.send_command",
                     shows="8105:F0",
                     what="the send_command form",
                     settle=settle,
@@ -631,7 +623,7 @@ async def take_form_pictures(run: Run, settle: float) -> dict[str, bytes]:
 
 
 def ha_version_of(run: Run) -> str:
-    version: str = ha_setup.api(run.url, run.token, "GET", "/api/config")["version"]
+    version: str = devenv.api(run.url, run.token, "GET", "/api/config")["version"]
     return version
 
 
@@ -689,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    python = args.python or str(ha_setup.ensure_venv())
+    python = args.python or str(devenv.ensure_venv())
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="sinotrack-screenshot-"))
     run = Run(work=work, python=python)
@@ -709,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
                 (out / name).write_bytes(data)
                 pictures.append(out / name)
             code = 0
-    except (Interrupted, TimeoutError, RuntimeError, OSError, ha_setup.HttpError) as err:
+    except (Interrupted, TimeoutError, RuntimeError, OSError, devenv.HttpError) as err:
         # PageError is a RuntimeError: a form with a translation error ends here too.
         log(f"failed: {type(err).__name__}: {err}")
         if not args.keep:
@@ -719,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         run.teardown()
         problems = [
             line
-            for line in ha_setup.check_log(run.config_dir)
+            for line in devenv.check_log(run.config_dir)
             if "custom_components.sinotrack" in line
         ]
         for line in problems:

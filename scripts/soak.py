@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
-import ha_setup  # noqa: E402
-
+from tools import devenv  # noqa: E402
 from tools.simulator import SimConfig, run  # noqa: E402
 
 FIRST_ID = 4206000000
@@ -67,29 +65,18 @@ def final_round(listener_port: int, ids: list[str]) -> dict[str, tuple[float, fl
 
 
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
-    python = str(ha_setup.ensure_venv())
+    python = str(devenv.ensure_venv())
     config_dir = Path(tempfile.mkdtemp(prefix="sinotrack-soak-"))
-    http_port, listener_port = ha_setup.free_port(), ha_setup.free_port()
-    url = f"http://127.0.0.1:{http_port}"
-    ha_setup.seed_config(
-        config_dir,
-        http_port=http_port,
-        listener_port=listener_port,
-        python=python,
-        options={"new_trackers": "add", "offline_after": 10, "max_connections": 1000},
-    )
-    proc = ha_setup.start_hass(config_dir, python=python)
+    ha = devenv.Instance(config_dir, python)
+    devenv.seed_config(config_dir, http_port=ha.http_port, python=python)
+    listener_port = devenv.free_port()
+    url = ha.url
     result: dict[str, Any] = {"minutes": args.minutes, "trackers": args.trackers}
     try:
-        ha_setup.wait_ready(url, proc=proc, timeout=300)
-        tokens = ha_setup.onboard(url) or ha_setup.login(url)
-        ha_setup.wait_running(url, tokens.access_token, proc=proc, timeout=300)
-        token = await asyncio.to_thread(ha_setup.create_long_lived_token, url, tokens.access_token)
-        entry_id = next(
-            e["entry_id"]
-            for e in ha_setup.api(url, token, "GET", "/api/config/config_entries/entry")
-            if e["domain"] == "sinotrack"
-        )
+        await asyncio.to_thread(ha.start, 300)  # its websocket calls run an event loop of their own
+        options = {"new_trackers": "add", "offline_after": 10, "max_connections": 1000}
+        entry_id = devenv.add_listener(url, ha.token, port=listener_port, options=options)
+        token = await asyncio.to_thread(devenv.create_long_lived_token, url, ha.token)
         config = SimConfig(
             port=listener_port,
             trackers=args.trackers,
@@ -101,13 +88,14 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             chaos=args.chaos,
             seed=args.seed,
         )
+        pid = ha.proc.pid if ha.proc is not None else 0
         simulation = asyncio.create_task(run(config))
         samples: list[tuple[float, float]] = []
         started = time.monotonic()
         while not simulation.done():
             await asyncio.wait({simulation}, timeout=min(30.0, args.minutes * 6))
             elapsed = time.monotonic() - started
-            samples.append((elapsed, rss_mib(proc.pid)))
+            samples.append((elapsed, rss_mib(pid)))
             print(f"  {elapsed:6.0f} s  Home Assistant RSS {samples[-1][1]:7.1f} MiB", flush=True)
         summary = simulation.result()
         ids = [str(FIRST_ID + k) for k in range(args.trackers)]
@@ -115,7 +103,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(1)
         states = {
             s["entity_id"]: s
-            for s in ha_setup.api(url, token, "GET", "/api/states")
+            for s in devenv.api(url, token, "GET", "/api/states")
             if s["entity_id"].startswith("device_tracker.")
         }
         # Default names are "SinoTrack <letter> <last 4 digits>": find each by its digits.
@@ -133,13 +121,13 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             )
             if not shown or abs(shown[0] - lat) > 1e-5 or abs(shown[1] - lon) > 1e-5:
                 lost += 1
-        diag = ha_setup.api(url, token, "GET", f"/api/diagnostics/config_entry/{entry_id}")
+        diag = devenv.api(url, token, "GET", f"/api/diagnostics/config_entry/{entry_id}")
         counters = diag["data"]["counters"]
         replies = sum(summary.replies_received.values())
         handled = counters["hub"]["messages"]
         # Warm-up: the first sample after a tenth of the run (trackers added, caches filled).
         warm = next((rss for t, rss in samples if t >= args.minutes * 6), samples[0][1])
-        problems = ha_setup.check_log(config_dir)
+        problems = devenv.check_log(config_dir)
         result.update(
             reports=summary.total_reports,
             replies_received=replies,
@@ -157,7 +145,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             log_problems=problems[:5],
         )
     finally:
-        ha_setup.stop_hass(proc, timeout=60)
+        ha.stop(timeout=60)
     return result
 
 
