@@ -275,8 +275,8 @@ def _same_reports(chunks: list[bytes]) -> None:
 
 
 def _jt808_rate(seconds: float) -> int:
-    """The JT/T 808 codec's throughput (``bench_jt808.py``), for the same JSON line."""
-    from bench_jt808 import rate
+    """The JT/T 808 codec's throughput (``tools.bench.jt808``), for the same JSON line."""
+    from tools.bench.jt808 import rate
 
     return round(rate(seconds))
 

@@ -1,7 +1,7 @@
 """Scale benchmark: a big fleet connected at once, each tracker reporting every 30 s.
 
 Run through ``scripts/bench scale``. Home Assistant runs in this process with the integration
-and N tracker subentries (as ``scripts/bench_e2e.py`` builds it); ``scripts/loadgen.py`` in a
+and N tracker subentries (as ``tools.bench.e2e`` builds it); ``tools.bench.loadgen`` in a
 separate process opens N TCP connections to 127.0.0.1, each sending one H02 report right away
 and then one every ``--interval`` seconds, the connections spread evenly over the interval.
 
@@ -29,11 +29,10 @@ import time
 import tracemalloc
 from typing import Any
 
-import bench_e2e as common
-import loadgen
-from bench_e2e import LoadGen, home_assistant, machine, setup_integration
-
 from tools import devenv
+
+from . import loadgen
+from .harness import LoadGen, home_assistant, machine, quiet_logging, run_main, setup_integration
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -108,7 +107,7 @@ def cpu_seconds() -> float:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    limit = common.raise_nofile()
+    limit = loadgen.raise_nofile()
     if limit < args.connections + 256:
         print(
             f"open-file limit {limit} is too low for {args.connections} connections "
@@ -262,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE", help="cProfile the reporting window")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measured")
     args = parser.parse_args(argv)
-    common.quiet_logging()
-    return common.run_main(lambda: bench(args))
+    quiet_logging()
+    return run_main(lambda: bench(args))
 
 
 if __name__ == "__main__":
