@@ -61,6 +61,7 @@ from .harness import (
     machine,
     percentile,
     quiet_logging,
+    report,
     run_main,
     setup_integration,
     start_recorder,
@@ -243,11 +244,8 @@ async def bench(args: argparse.Namespace) -> int:
         ),
         "acked": acked_total,
         "loadgen": summary,
-        "python": info["python"],
-        "home_assistant": info["home_assistant"],
     }
-    print(json.dumps(result))
-    return 0
+    return report(result, info)
 
 
 def main(argv: list[str] | None = None) -> int:

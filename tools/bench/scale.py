@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import sys
 import tempfile
@@ -32,7 +31,15 @@ from typing import Any
 from tools import devenv
 
 from . import loadgen
-from .harness import LoadGen, home_assistant, machine, quiet_logging, run_main, setup_integration
+from .harness import (
+    LoadGen,
+    home_assistant,
+    machine,
+    quiet_logging,
+    report,
+    run_main,
+    setup_integration,
+)
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -240,11 +247,8 @@ async def bench(args: argparse.Namespace) -> int:
         "entities": entities,
         "open_at_end": open_at_end,
         "loadgen": summary,
-        "python": info["python"],
-        "home_assistant": info["home_assistant"],
     }
-    print(json.dumps(result))
-    return 0
+    return report(result, info)
 
 
 def main(argv: list[str] | None = None) -> int:
