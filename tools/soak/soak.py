@@ -1,4 +1,4 @@
-"""Soak test: a real Home Assistant, many simulated trackers, chaos, for a long time.
+"""The soak test (``scripts/soak``): a real Home Assistant, many trackers, chaos, a long time.
 
 Starts ``hass`` (the develop environment) on a temporary folder with its own ports, runs the
 simulator against it (every protocol, random disconnects, garbage and alarms), samples the memory
@@ -11,57 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import socket
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tools import devenv
+from tools.simulator import SimConfig, run
 
-from tools import devenv  # noqa: E402
-from tools.simulator import SimConfig, run  # noqa: E402
-
-FIRST_ID = 4206000000
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, MiB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def h02_report(tracker_id: str, lat: float, lon: float) -> bytes:
-    now = time.gmtime()
-    lat_deg, lon_deg = int(lat), int(lon)
-    return (
-        f"*HQ,{tracker_id},V1,{time.strftime('%H%M%S', now)},A,"
-        f"{lat_deg:02d}{(lat - lat_deg) * 60:07.4f},N,{lon_deg:03d}{(lon - lon_deg) * 60:07.4f},E,"
-        f"000.00,000,{time.strftime('%d%m%y', now)},FFFFFBFF#"
-    ).encode()
-
-
-def final_round(listener_port: int, ids: list[str]) -> dict[str, tuple[float, float]]:
-    """Each tracker's last report, acknowledged: what Home Assistant must show afterwards."""
-    sent: dict[str, tuple[float, float]] = {}
-    for n, tracker_id in enumerate(ids):
-        lat, lon = 52.0 + n / 10_000, 4.0 + n / 10_000
-        with socket.create_connection(("127.0.0.1", listener_port), timeout=10) as sock:
-            sock.sendall(h02_report(tracker_id, lat, lon))
-            reply = b""
-            while not reply.endswith(b"#"):
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
-            if reply.startswith(f"*HQ,{tracker_id},V4,V1,".encode()):
-                sent[tracker_id] = (lat, lon)
-    return sent
+from .probes import FIRST_ID, final_round, rss_mib
 
 
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
@@ -147,37 +105,3 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         ha.stop(timeout=60)
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0, help="run time (1 h for a release)")
-    parser.add_argument("--trackers", type=int, default=200)
-    parser.add_argument("--speedup", type=float, default=5.0, help="simulated time compression")
-    parser.add_argument("--max-rate", type=float, default=400.0, help="reports/s, all trackers")
-    parser.add_argument("--chaos", type=float, default=0.01, help="chance of junk or a drop")
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    print(
-        f"soak: {args.trackers} trackers for {args.minutes:g} min (chaos {args.chaos}) "
-        "against a real Home Assistant",
-        flush=True,
-    )
-    result = asyncio.run(soak(args))
-    ok = (
-        result.get("lost") == 0
-        and result.get("unhandled") == 0
-        and result.get("sink_errors") == 0
-        and result.get("final_acknowledged") == args.trackers
-        # flat: allow 20 % growth over the warm-up figure (caches, history buffers)
-        and result["rss_end_mib"] <= result["rss_start_mib"] * 1.2
-    )
-    for key, value in result.items():
-        print(f"  {key:20} {value}")
-    print("soak: " + ("PASSED" if ok else "FAILED"))
-    print(json.dumps(result))
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
