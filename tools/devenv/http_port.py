@@ -5,12 +5,14 @@ includes ``packages/``). Home Assistant 2026.x moves that section into ``.storag
 five-minute trial, then reverts to port 8123 and restarts unless the trial is promoted (the
 websocket command ``http/config/promote``): ``confirm_http_port`` promotes it once Home
 Assistant runs, then removes the YAML, which the store now holds (left in place it would raise
-a repair issue). Before a start, a store that holds another port is removed so that the YAML is
-migrated afresh: no API changes the port of a Home Assistant that is not running.
+a repair issue), and dismisses the repair issue of the migration itself. Before a start, a store
+that holds another port is removed so that the YAML is migrated afresh: no API changes the port
+of a Home Assistant that is not running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from pathlib import Path
 from typing import Final
@@ -21,6 +23,12 @@ from .storage import read_store
 
 PACKAGE: Final = Path("packages") / "http.yaml"
 STORE: Final = Path(".storage") / "http"
+DISMISS_YAML_ISSUE: Final = {
+    "type": "repairs/ignore_issue",
+    "domain": "http",
+    "issue_id": "deprecated_yaml",
+    "ignore": True,
+}
 
 
 def has_http_store() -> bool:
@@ -80,4 +88,8 @@ def confirm_http_port(base_url: str, access_token: str, config_dir: Path) -> Non
         raise
     if config.get("active_config_type") == "pending":
         websocket(base_url, access_token, {"type": "http/config/promote"})
+        # The migration's repair issue asks to remove the YAML, which goes now; Home Assistant
+        # drops the issue at its next start, so until then it is dismissed (no Settings badge).
+        with contextlib.suppress(WebSocketError):
+            websocket(base_url, access_token, DISMISS_YAML_ISSUE)
     (Path(config_dir) / PACKAGE).unlink(missing_ok=True)
