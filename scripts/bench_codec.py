@@ -316,6 +316,8 @@ def main() -> None:
         "ratio": round(baseline / mixed, 2),
         "unchecked_msgs_per_s": round(unchecked),
         "unchecked_ratio": round(baseline / unchecked, 2),
+        # Issue 16's target (<= 4): the one decoder against the lower bound that checks nothing.
+        "vs_unchecked": round(unchecked / mixed, 2),
         "jt808_msgs_per_s": _jt808_rate(args.seconds),
     }
     print(json.dumps(summary))

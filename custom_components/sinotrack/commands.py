@@ -21,6 +21,12 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .immobilizer import (
+    IMMOBILIZER_KINDS,
+    for_codec,
+    restore_acknowledged,
+    restore_unanswered,
+)
 from .protocol.model import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
 
 if TYPE_CHECKING:
@@ -70,6 +76,7 @@ class PendingCommand:
     session: Session | None = None
     future: asyncio.Future[CommandAck] | None = None
     unsub_expiry: CALLBACK_TYPE | None = None
+    unsub_ack_wait: CALLBACK_TYPE | None = None  # a delivered restore's wait for its answer
     force: bool = False
 
     @property
@@ -188,7 +195,7 @@ class CommandCenter:
                 ack = await pending.future
         except TimeoutError:
             self._forget_sent(pending)
-            self.logbook(tracker, f"{pending.label}: no answer within {self.ack_timeout:.0f} s")
+            self._unanswered(tracker, pending)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_timeout",
@@ -224,7 +231,8 @@ class CommandCenter:
     ) -> bytes:
         """Encode for this session's codec and wait for the answer; the logbook says ``how``."""
         assert session.codec is not None
-        encoded = session.codec.encode(tracker.tracker_id, pending.command, dt_util.utcnow())
+        command = for_codec(tracker, pending.command, session.codec)
+        encoded = session.codec.encode(tracker.tracker_id, command, dt_util.utcnow())
         pending.encoded = encoded
         pending.session = session
         waiting = self.sent.setdefault(tracker.tracker_id, [])
@@ -241,6 +249,22 @@ class CommandCenter:
         waiting = self.sent.get(pending.tracker_id, [])
         if pending in waiting:
             waiting.remove(pending)
+
+    def _unanswered(self, tracker: TrackerState, pending: PendingCommand) -> None:
+        """No answer in time: the logbook says so, and for a restore a repair says what next."""
+        self.logbook(tracker, f"{pending.label}: no answer within {self.ack_timeout:.0f} s")
+        if pending.command.kind is CommandKind.ENGINE_RESUME and pending.encoded is not None:
+            restore_unanswered(self.hass, tracker, pending.encoded, self.ack_timeout)
+
+    def _await_ack(self, tracker: TrackerState, pending: PendingCommand) -> None:
+        """A restore delivered with a reply has no caller waiting: a timer notices no answer."""
+
+        @callback
+        def no_answer(_now: datetime) -> None:
+            pending.unsub_ack_wait = None
+            self._unanswered(tracker, pending)
+
+        pending.unsub_ack_wait = async_call_later(self.hass, self.ack_timeout, no_answer)
 
     # --- the queue ---------------------------------------------------------------------------
 
@@ -313,6 +337,9 @@ class CommandCenter:
                 )
             except ProtocolError as err:
                 self.logbook(tracker, f"{pending.label} not supported by this tracker: {err}")
+                continue
+            if pending.command.kind is CommandKind.ENGINE_RESUME:
+                self._await_ack(tracker, pending)
         self._save()
         tracker.notify_listeners()
         return b"".join(out) or None
@@ -329,8 +356,13 @@ class CommandCenter:
                 waiting.remove(pending)
                 outcome = {True: "done", False: "failed", None: "answered"}[ack.success]
                 self.logbook(tracker, f"{pending.label} {outcome} ({ack.result or 'no result'})")
+                if pending.unsub_ack_wait is not None:
+                    pending.unsub_ack_wait()
+                    pending.unsub_ack_wait = None
                 if ack.success is not False and pending.command.kind in IMMOBILIZER_KINDS:
                     tracker.immobilized = pending.command.kind is CommandKind.ENGINE_STOP
+                    if pending.command.kind is CommandKind.ENGINE_RESUME:
+                        restore_acknowledged(self.hass, tracker)
                 if pending.future is not None and not pending.future.done():
                     pending.future.set_result(ack)
                 return
@@ -397,7 +429,7 @@ class CommandCenter:
             for pending in waiting:
                 if pending.future is not None and not pending.future.done():
                     pending.future.cancel()
+                if pending.unsub_ack_wait is not None:
+                    pending.unsub_ack_wait()
+                    pending.unsub_ack_wait = None
         self.sent.clear()
-
-
-IMMOBILIZER_KINDS = frozenset({CommandKind.ENGINE_STOP, CommandKind.ENGINE_RESUME})

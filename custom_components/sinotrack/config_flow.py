@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -23,21 +24,26 @@ from homeassistant.helpers import selector
 
 from .commands import DEFAULT_MAX_CUT_SPEED
 from .const import (
+    CONF_COMMAND_STYLE,
     CONF_MAX_CONNECTIONS,
     CONF_MAX_CUT_SPEED,
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
     CONF_PORT,
+    CONF_R12_REPLIES,
     CONF_TCP,
     CONF_TRACKER_ID,
     CONF_UDP,
+    DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
+    DEFAULT_R12_REPLIES,
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
+    CommandStyle,
     NewTrackerPolicy,
 )
 from .trackers import default_tracker_name, valid_tracker_id
@@ -314,6 +320,32 @@ SPEED_SELECTOR = selector.NumberSelector(
         min=0, max=200, step=1, unit_of_measurement="km/h", mode=selector.NumberSelectorMode.BOX
     )
 )
+COMMAND_STYLE_SELECTOR = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[s.value for s in CommandStyle],
+        translation_key=CONF_COMMAND_STYLE,
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+
+
+def _dialect_fields(data: Mapping[str, Any]) -> dict[Any, Any]:
+    """R12 replies and the immobilizer's restore form (SinoTrack's 4G line, h02.md §13)."""
+    return {
+        vol.Required(
+            CONF_R12_REPLIES, default=data.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES)
+        ): bool,
+        vol.Required(
+            CONF_COMMAND_STYLE, default=data.get(CONF_COMMAND_STYLE, DEFAULT_COMMAND_STYLE.value)
+        ): COMMAND_STYLE_SELECTOR,
+    }
+
+
+def _dialect_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_R12_REPLIES: bool(user_input.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES)),
+        CONF_COMMAND_STYLE: str(user_input.get(CONF_COMMAND_STYLE, DEFAULT_COMMAND_STYLE.value)),
+    }
 
 
 class TrackerSubentryFlow(ConfigSubentryFlow):
@@ -342,6 +374,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         CONF_MAX_CUT_SPEED: float(
                             user_input.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED)
                         ),
+                        **_dialect_input(user_input),
                     },
                     unique_id=tracker_id,
                 )
@@ -355,6 +388,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         vol.Optional(
                             CONF_MAX_CUT_SPEED, default=DEFAULT_MAX_CUT_SPEED
                         ): SPEED_SELECTOR,
+                        **_dialect_fields({}),
                     }
                 ),
                 user_input,
@@ -373,7 +407,10 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                 self._get_entry(),
                 subentry,
                 title=name,
-                data_updates={CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED])},
+                data_updates={
+                    CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED]),
+                    **_dialect_input(user_input),
+                },
             )
         return self.async_show_form(
             step_id="reconfigure",
@@ -384,6 +421,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         CONF_MAX_CUT_SPEED,
                         default=subentry.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED),
                     ): SPEED_SELECTOR,
+                    **_dialect_fields(subentry.data),
                 }
             ),
         )

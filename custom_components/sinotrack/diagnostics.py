@@ -11,23 +11,35 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_TRACKER_ID, DOMAIN
+from .immobilizer import restore_style
 from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_TRACKER_ID, "unique_id", "title", "latitude", "longitude", "tracker_id", "name"}
-_DIGIT_RUN = re.compile(r"\d{4,}")  # IDs, phone numbers, coordinates, ICCIDs
+# IDs, phone numbers, coordinates, ICCIDs, cell IDs; Wi-Fi BSSIDs (12 hex digits, H02 V8)
+_SECRET_RUN = re.compile(r"\d{4,}|(?<![0-9A-Za-z])[0-9A-Fa-f]{12}(?![0-9A-Za-z])")
 
 
 def redact_frame(raw: bytes) -> str:
     """A frame's shape without anything that identifies or locates someone."""
     if raw[:1] in (b"*",):
         text = raw.decode("ascii", "replace")
-        return _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
+        return _SECRET_RUN.sub(lambda m: "#" * len(m.group()), text)
     return f"binary frame, lead 0x{raw[:1].hex() or '--'}, {len(raw)} bytes"
 
 
-def _tracker(tracker: TrackerState) -> dict[str, Any]:
+def masked_iccid(iccid: str | None) -> str | None:
+    """The SIM's issuer (country, operator) and last four digits, enough to tell which SIM it
+    is; the whole number is the ICCID sensor's (disabled by default)."""
+    if iccid is None:
+        return None
+    return iccid[:6] + "#" * (len(iccid) - 10) + iccid[-4:]
+
+
+def _tracker(tracker: TrackerState, *, whole_iccid: bool = False) -> dict[str, Any]:
+    """``whole_iccid``: the device's own diagnostics show the SIM's ICCID whole (people top up
+    the SIM by it); the entry's overview of every tracker masks it."""
     return {
         "tracker_id": REDACTED,
         "protocol": tracker.protocol,
@@ -48,6 +60,14 @@ def _tracker(tracker: TrackerState) -> dict[str, Any]:
         "clock_offset_hours": tracker.clock.offset_hours,
         "model": tracker.model,
         "firmware": tracker.firmware,
+        "dialect": tracker.dialect,
+        "iccid": tracker.iccid if whole_iccid else masked_iccid(tracker.iccid),
+        # The cell and Wi-Fi IDs locate the tracker: the network and how many, nothing more.
+        "serving_cell": {"mcc": tracker.mcc, "mnc": tracker.mnc, "cells": tracker.cell_count},
+        "wifi_access_points": tracker.wifi_count,
+        "r12_replies": tracker.r12_replies,
+        "command_style": tracker.command_style.value,
+        "restore_style": restore_style(tracker).value,
     }
 
 
@@ -95,7 +115,7 @@ async def async_get_device_diagnostics(
     return async_redact_data(
         {
             "device": {"model": device.model, "sw_version": device.sw_version},
-            "tracker": _tracker(trackers[0]) if trackers else None,
+            "tracker": _tracker(trackers[0], whole_iccid=True) if trackers else None,
         },
         TO_REDACT,
     )

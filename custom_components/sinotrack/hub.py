@@ -24,19 +24,26 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from . import dialect
 from .commands import DEFAULT_MAX_CUT_SPEED, CommandCenter, CommandResult
 from .const import (
+    CONF_COMMAND_STYLE,
     CONF_MAX_CUT_SPEED,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
+    CONF_R12_REPLIES,
     CONF_TRACKER_ID,
+    DEFAULT_COMMAND_STYLE,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
+    DEFAULT_R12_REPLIES,
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
+    CommandStyle,
     NewTrackerPolicy,
 )
-from .listener import Session
+from .listener import ReplacedReply, Session
+from .profiles import TrackerProfiles
 from .protocol.model import Command, CommandAck, Decoded, DeviceInfo
 from .tracker import Outcome, TrackerState
 from .trackers import valid_tracker_id
@@ -84,6 +91,7 @@ class Hub:
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
         self.commands = CommandCenter(hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of)
+        self.profiles = TrackerProfiles(hass, entry.entry_id)  # loaded before start()
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -130,30 +138,50 @@ class Hub:
         for tracker_id in list(self.trackers):
             if tracker_id not in wanted:
                 del self.trackers[tracker_id]
+        self.profiles.retain(wanted)
         for tracker_id, sub in wanted.items():
             tracker = self.trackers.get(tracker_id)
             max_cut_speed = float(sub.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED))
             if tracker is not None:
                 tracker.name = sub.title
                 tracker.max_cut_speed = max_cut_speed
+                self._apply_settings(tracker, sub)
+                if (session := self.sessions.get(tracker_id)) is not None:
+                    dialect.tune(session.codec, tracker.dialect, tracker.r12_replies)
                 continue
             tracker = TrackerState(tracker_id, sub.title, sub.subentry_id)
             tracker.max_cut_speed = max_cut_speed
             tracker.clock.min_span_s = self.clock_min_span_s
+            tracker.dialect = self.profiles.dialect(tracker_id)
+            tracker.iccid = self.profiles.iccid(tracker_id)
+            self._apply_settings(tracker, sub)
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
             for decoded, received, received_mono, session in self.pending.pop(tracker_id, ()):
                 self._apply(tracker, decoded, received, received_mono, None)
+                self._learn(tracker, session)
                 if session.is_open:  # commands reach it before its next report
                     self.sessions[tracker_id] = session
+                    dialect.tune(session.codec, tracker.dialect, tracker.r12_replies)
             for adder in self._adders:
                 adder(tracker)
+
+    @staticmethod
+    def _apply_settings(tracker: TrackerState, sub: ConfigSubentry) -> None:
+        """The tracker's own options: R12 replies and the immobilizer's restore form."""
+        tracker.r12_replies = bool(sub.data.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES))
+        try:
+            tracker.command_style = CommandStyle(
+                sub.data.get(CONF_COMMAND_STYLE, DEFAULT_COMMAND_STYLE)
+            )
+        except ValueError:
+            tracker.command_style = DEFAULT_COMMAND_STYLE
 
     clock_min_span_s = 60.0  # tests shorten it
 
     # --- the hot path ------------------------------------------------------------------------
 
-    def handle(self, decoded: Decoded, session: Session) -> bytes | None:
+    def handle(self, decoded: Decoded, session: Session) -> bytes | ReplacedReply | None:
         """Take one decoded message from the listener (Sink protocol)."""
         self.stats.messages += 1
         tracker_id = decoded.message.device_id
@@ -163,10 +191,24 @@ class Hub:
             return None
         if self.sessions.get(tracker_id) is not session:
             self._claim(tracker_id, session)
+            dialect.tune(session.codec, tracker.dialect, tracker.r12_replies)
         self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), session)
+        if tracker.dialect is None:
+            self._learn(tracker, session)
+        extra = None
         if tracker_id in self.commands.queued:
-            return self.commands.deliver(tracker, session)
-        return None
+            extra = self.commands.deliver(tracker, session)
+        if not tracker.r12_replies and decoded.reply and dialect.is_r12(decoded.reply):
+            # Made before this connection was known as this tracker's: the codec now knows.
+            return ReplacedReply(None, extra)
+        return extra
+
+    def _learn(self, tracker: TrackerState, session: Session) -> None:
+        """A tracker that showed the 4G dialect is remembered as one (V6/V8 reports)."""
+        spoken = dialect.spoken(session.codec)
+        if spoken == dialect.FOUR_G and tracker.dialect != spoken:
+            tracker.dialect = spoken
+            self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
 
     def _apply(
         self,
@@ -178,7 +220,10 @@ class Hub:
     ) -> None:
         message = decoded.message
         before = tracker.snapshot()
+        iccid = tracker.iccid
         outcome = tracker.apply(message, received, received_mono)
+        if tracker.iccid != iccid:
+            self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
         if isinstance(message, CommandAck) and session is not None:
             self.commands.on_ack(tracker, message, session)
         self._account(tracker, outcome)

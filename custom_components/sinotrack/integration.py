@@ -26,6 +26,7 @@ from .const import (
 )
 from .hub import Hub
 from .listener import Listener
+from .profiles import async_remove_profiles
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) ->
     tcp = bool(entry.data.get(CONF_TCP, True))
     udp = bool(entry.data.get(CONF_UDP, True))
     hub = Hub(hass, entry)
+    await hub.profiles.async_load()  # before the first report can arrive
     listener = Listener(
         hub,
         port=port,
@@ -122,7 +124,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) -
     if unloaded:
         await entry.runtime_data.listener.stop()
         await entry.runtime_data.hub.commands.async_flush()
+        await entry.runtime_data.hub.profiles.async_flush()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SinoTrackConfigEntry) -> None:
+    """The listener entry was deleted: what it remembered about its trackers goes too."""
+    await async_remove_profiles(hass, entry.entry_id)
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: SinoTrackConfigEntry) -> None:

@@ -40,11 +40,21 @@ FD_HEADROOM = 64  # file descriptors always left to the rest of Home Assistant
 OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
+@dataclass(frozen=True, slots=True)
+class ReplacedReply:
+    """What the sink sends for a message instead of the codec's reply (see ``Sink.handle``)."""
+
+    reply: bytes | None  # written in place of ``Decoded.reply`` (None: nothing)
+    extra: bytes | None = None  # written right after it
+
+
 class Sink(Protocol):
     """Where decoded messages go (the hub)."""
 
-    def handle(self, decoded: Decoded, session: Session) -> bytes | None:
-        """Take one message; return bytes to deliver right after the device's reply, if any."""
+    def handle(self, decoded: Decoded, session: Session) -> bytes | ReplacedReply | None:
+        """Take one message; return bytes to deliver right after the device's reply, if any,
+        or a ``ReplacedReply`` when the device must not get the reply the codec made (a
+        setting the codec learns only once the message has told whose connection this is)."""
 
     def session_closed(self, session: Session) -> None:
         """A TCP session has ended."""
@@ -385,14 +395,17 @@ class Listener:
                 stats.sink_errors += 1
                 _LOGGER.exception("Error handling a message from %s", session.peer)
                 continue
+            reply = item.reply
+            if isinstance(extra, ReplacedReply):
+                reply, extra = extra.reply, extra.extra
             if not stream:  # UDP: every message is its own datagram
-                if item.reply:
-                    session.send(item.reply)
+                if reply:
+                    session.send(reply)
                 if extra:
                     session.send(extra)
                 continue
-            if item.reply:
-                out = _append(out, item.reply)
+            if reply:
+                out = _append(out, reply)
             if extra:
                 out = _append(out, extra)
         if out:

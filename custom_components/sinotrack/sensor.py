@@ -122,6 +122,13 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         value_fn=lambda t: t.voltage,
         only_when_reported=True,
     ),
+    SinoTrackSensorDescription(
+        key="iccid",  # the SIM's number, to top it up: H02 4G trackers send it at power-on (V6)
+        watches=("iccid",),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda t: t.iccid,
+    ),
 )
 
 

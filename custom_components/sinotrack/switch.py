@@ -9,9 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .commands import IMMOBILIZER_KINDS
 from .entity import SinoTrackEntity, add_per_tracker
 from .hub import Hub
+from .immobilizer import IMMOBILIZER_KINDS
 from .integration import SinoTrackConfigEntry
 from .protocol.model import Command, CommandKind
 from .tracker import TrackerState

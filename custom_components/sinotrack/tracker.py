@@ -9,6 +9,7 @@ from itertools import chain, compress
 from operator import attrgetter, ne
 from typing import Any, Final
 
+from .const import DEFAULT_COMMAND_STYLE, DEFAULT_R12_REPLIES, CommandStyle
 from .fix_clock import FixClock
 from .protocol.model import (
     Alarm,
@@ -20,6 +21,7 @@ from .protocol.model import (
     Message,
     Position,
 )
+from .trackers import valid_iccid
 
 MOVING_SPEED_KMH = 5.0  # below this a parked tracker's GPS drift is not movement
 
@@ -43,6 +45,7 @@ WATCHABLE: Final = (
     "ignition",
     "external_power",
     "immobilized",
+    "iccid",
 )
 _FIELD_INDEX: Final = {name: index for index, name in enumerate(WATCHABLE)}
 _snapshot = attrgetter(*WATCHABLE)
@@ -102,6 +105,14 @@ class TrackerState:
     active_alarms: frozenset[Alarm] = frozenset()
     model: str | None = None
     firmware: str | None = None
+    iccid: str | None = None  # its SIM (H02 V6), remembered across restarts
+    dialect: str | None = None  # H02: "4g" once it sent V6/V8, remembered across restarts
+    mcc: int | None = None  # the radio of the latest report that listed any (diagnostics)
+    mnc: int | None = None
+    cell_count: int = 0  # cells and Wi-Fi access points that report listed: counts only,
+    wifi_count: int = 0  # their IDs locate the tracker
+    r12_replies: bool = DEFAULT_R12_REPLIES  # the tracker's settings (subentry)
+    command_style: CommandStyle = DEFAULT_COMMAND_STYLE
     clock: FixClock = field(default_factory=FixClock)
     listeners: list[Listener] = field(default_factory=list)  # everyone, for a full refresh
     watchers: list[list[Listener]] = field(  # per field of WATCHABLE, in its order
@@ -137,9 +148,12 @@ class TrackerState:
         elif isinstance(message, DeviceInfo):
             self.model = message.model or self.model
             self.firmware = message.firmware or self.firmware
+            self._apply_iccid(message.iccid)
         return QUIET
 
     def _apply_position(self, pos: Position, received: datetime) -> Outcome:
+        if pos.iccid is not None:
+            self._apply_iccid(pos.iccid)
         corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
         untrusted = pos.fix_time is not None and not corrected.trusted
         shift = corrected.offset_shift_hours
@@ -160,6 +174,9 @@ class TrackerState:
             if pos.status is not None:
                 self._apply_flags(pos.flags, pos.status)
             self._apply_telemetry(pos)
+            if pos.mcc is not None or pos.cells or pos.wifi:
+                self.mcc, self.mnc = pos.mcc, pos.mnc
+                self.cell_count, self.wifi_count = len(pos.cells), len(pos.wifi)
             if pos.valid:
                 self.latitude = pos.latitude
                 self.longitude = pos.longitude
@@ -185,6 +202,10 @@ class TrackerState:
             self.external_power = not flags.external_power_cut
         if flags.immobilizer_engaged is not None:
             self.immobilized = flags.immobilizer_engaged
+
+    def _apply_iccid(self, iccid: str | None) -> None:
+        if iccid is not None and valid_iccid(iccid):
+            self.iccid = iccid
 
     def _apply_telemetry(self, msg: Position | Heartbeat) -> None:
         if msg.battery_percent is not None:

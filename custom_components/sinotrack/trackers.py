@@ -1,4 +1,4 @@
-"""Tracker identity rules: what may become a device, and its default name."""
+"""Tracker identity rules: what may become a device, its default name, and its SIM's number."""
 
 from __future__ import annotations
 
@@ -35,3 +35,14 @@ def default_tracker_name(tracker_id: str, taken: Iterable[str] = ()) -> str:
         if map_marker(name) not in markers:
             return name
     return f"SinoTrack {tail}"  # 26 markers taken: a name that tells the tracker at least
+
+
+MIN_ICCID_LENGTH = 18  # ITU-T E.118: 19-20 digits; some SIMs print 18 or 22
+MAX_ICCID_LENGTH = 22
+
+
+def valid_iccid(iccid: str) -> bool:
+    """A SIM's ICCID as the codec hands it over (digits, filler removed), of a sane length."""
+    return (
+        MIN_ICCID_LENGTH <= len(iccid) <= MAX_ICCID_LENGTH and iccid.isascii() and iccid.isdigit()
+    )
