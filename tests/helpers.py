@@ -159,7 +159,7 @@ class UdpClient(asyncio.DatagramProtocol):
             self.transport.close()
 
 
-def h02_position(
+def h02_position_frame(
     tracker_id: str,
     *,
     when: Any = None,

@@ -20,7 +20,7 @@ from .helpers import (
     UdpClient,
     entity_id,
     free_port,
-    h02_position,
+    h02_position_frame,
     setup_listener,
     tracker_device,
     wait_for,
@@ -68,7 +68,7 @@ def logbook(hass: HomeAssistant) -> list[str]:
 
 
 async def report(tracker: FakeTracker, **kwargs: Any) -> bytes:
-    await tracker.send(h02_position(TID, **kwargs))
+    await tracker.send(h02_position_frame(TID, **kwargs))
     return await tracker.read_frame()
 
 
@@ -194,7 +194,7 @@ async def test_offline_queue_delivered_with_next_report(hass: HomeAssistant, car
     book = logbook(hass)
     await report(tracker)
     await tracker.close()
-    await wait_for(lambda: TID not in entry.runtime_data.hub.sessions)
+    await wait_for(lambda: TID not in entry.runtime_data.hub.peers)
     response = await hass.services.async_call(
         DOMAIN, "immobilize", {"entity_id": switch_id(hass)}, blocking=True, return_response=True
     )
@@ -227,7 +227,7 @@ async def test_queue_expires_and_cancels(hass: HomeAssistant, car: Any) -> None:
     book = logbook(hass)
     await report(tracker)
     await tracker.close()
-    await wait_for(lambda: TID not in hub.sessions)
+    await wait_for(lambda: TID not in hub.peers)
     hub.commands.queue_expiry = timedelta(seconds=0.05)
     await hass.services.async_call(
         DOMAIN, "request_position", {"entity_id": switch_id(hass)}, blocking=True
@@ -255,13 +255,13 @@ async def test_udp_tracker_gets_command_on_next_datagram(hass: HomeAssistant) ->
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
     udp = await UdpClient.open(port)
-    udp.send(h02_position(TID))
+    udp.send(h02_position_frame(TID))
     await udp.reply()
     response = await hass.services.async_call(
         DOMAIN, "immobilize", {"entity_id": switch_id(hass)}, blocking=True, return_response=True
     )
     assert response["trackers"][0]["queued"] is True
-    udp.send(h02_position(TID))
+    udp.send(h02_position_frame(TID))
     assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
     match = S20.fullmatch(await udp.reply())
     assert match is not None
@@ -277,7 +277,7 @@ async def test_restart_with_pending_command_drops_it(hass: HomeAssistant) -> Non
     tracker = await FakeTracker(port).connect()
     await report(tracker)
     await tracker.close()
-    await wait_for(lambda: TID not in entry.runtime_data.hub.sessions)
+    await wait_for(lambda: TID not in entry.runtime_data.hub.peers)
     await hass.services.async_call(
         DOMAIN, "immobilize", {"entity_id": switch_id(hass)}, blocking=True
     )
@@ -392,13 +392,13 @@ async def test_commands_a_tracker_never_answers_are_bounded(hass: HomeAssistant)
     entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
     hub: Hub = entry.runtime_data.hub
     udp = await UdpClient.open(port)
-    udp.send(h02_position(TID))
+    udp.send(h02_position_frame(TID))
     await udp.reply()
     for _ in range(MAX_AWAITING_ACK + 10):
         await hass.services.async_call(
             DOMAIN, "request_position", {"entity_id": switch_id(hass)}, blocking=True
         )
-        udp.send(h02_position(TID))  # delivers it; the tracker never acknowledges
+        udp.send(h02_position_frame(TID))  # delivers it; the tracker never acknowledges
         await udp.reply()
         await udp.reply()
     assert len(hub.commands.sent[TID]) == MAX_AWAITING_ACK

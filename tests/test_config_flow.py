@@ -18,7 +18,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from custom_components.sinotrack.config_flow import probe_port
 from custom_components.sinotrack.const import DOMAIN, SUBENTRY_TYPE_TRACKER
 
-from .helpers import HOST, FakeTracker, free_port, h02_position, setup_listener, wait_for
+from .helpers import HOST, FakeTracker, free_port, h02_position_frame, setup_listener, wait_for
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -123,7 +123,7 @@ async def test_reconfigure_rebinds(hass: HomeAssistant) -> None:
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.unique_id == str(new_port)
-    assert entry.runtime_data.listener.port == new_port
+    assert entry.runtime_data.server.port == new_port
     with socket.create_connection((HOST, new_port), timeout=2):
         pass
     # The old port is free again.
@@ -151,7 +151,7 @@ async def test_reconfigure_errors(hass: HomeAssistant) -> None:
 
 async def test_options_apply_live(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, free_port())
-    listener = entry.runtime_data.listener
+    server = entry.runtime_data.server
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
@@ -161,8 +161,8 @@ async def test_options_apply_live(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     assert entry.options == {"new_trackers": "add", "offline_after": 3, "max_connections": 7}
     # Same listener object: applied without rebinding.
-    assert entry.runtime_data.listener is listener
-    assert listener.max_connections == 7
+    assert entry.runtime_data.server is server
+    assert server.max_connections == 7
     assert entry.runtime_data.hub.policy == "add"
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -274,7 +274,7 @@ async def test_confirm_after_tracker_added_elsewhere(hass: HomeAssistant) -> Non
     )
     flow_id = result["flow_id"]
     # Add it behind the flow's back, without the hub aborting flows.
-    from custom_components.sinotrack.config_flow import add_tracker_subentry
+    from custom_components.sinotrack.subentries import add_tracker_subentry
 
     with patch.object(entry.runtime_data.hub, "_abort_discovery"):
         add_tracker_subentry(hass.config_entries, entry, "999", "X")
@@ -352,7 +352,7 @@ async def test_a_tracker_id_belongs_to_one_hub(hass: HomeAssistant) -> None:
 
     # The hub that adds new trackers by itself does not take it either.
     tracker = await FakeTracker(other.data["port"]).connect()
-    await tracker.send(h02_position("4106011660"))
+    await tracker.send(h02_position_frame("4106011660"))
     await tracker.read_frame()
     await tracker.close()
     await hass.async_block_till_done()

@@ -39,5 +39,5 @@ async def test_user_step_recovers_from_each_error(hass: HomeAssistant) -> None:
     assert result["data"] == {"port": port, "tcp": True, "udp": True}
     await hass.async_block_till_done()
     entry = result["result"]
-    assert entry.runtime_data.listener.bound_port == port
+    assert entry.runtime_data.server.bound_port == port
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -33,7 +33,7 @@ from .helpers import (
     UdpClient,
     entity_id,
     free_port,
-    h02_position,
+    h02_position_frame,
     listener_entry,
     setup_listener,
     tracker_device,
@@ -159,7 +159,7 @@ async def test_4g_reports_feed_sensors_iccid_and_diagnostics(
     assert state(hass, "sensor", f"{VAN}_signal").state == "31"
 
     bike = await FakeTracker(entry.data["port"]).connect()
-    await bike.send(h02_position(BIKE))
+    await bike.send(h02_position_frame(BIKE))
     assert (await bike.read_frame()).startswith(f"*HQ,{BIKE},V4,V1,".encode())
     await bike.send(binary())
     assert is_r12(await bike.read_frame(), BIKE)
@@ -195,7 +195,7 @@ async def test_restore_form_follows_dialect_and_command_style(
     bike = await FakeTracker(port).connect()
     await van.send(v8())
     await van.read_frame()
-    await bike.send(h02_position(BIKE))
+    await bike.send(h02_position_frame(BIKE))
     await bike.read_frame()
 
     async def restore(tracker: FakeTracker, tid: str) -> bytes:
@@ -281,7 +281,7 @@ async def test_dialect_is_remembered_across_a_restart(
     van = await FakeTracker(port).connect()
     await van.send(binary(VAN))
     await van.read_frame()
-    assert hub.sessions[VAN].codec.dialect == "4g"  # type: ignore[union-attr]
+    assert hub.peers[VAN].codec.dialect == "4g"  # type: ignore[union-attr]
     low_battery = bytearray(binary(VAN))
     low_battery[-4] &= ~0x20  # the status word's last byte (bits 0-7): bit 5, active-low
     await van.send(bytes(low_battery))
@@ -377,11 +377,11 @@ async def test_unanswered_restore_raises_a_repair(hass: HomeAssistant, fleet: An
     # never answered: the same repair, after the ack timeout.
     hub.commands.ack_timeout = 0.2
     udp = await UdpClient.open(port)
-    udp.send(h02_position(BIKE))
+    udp.send(h02_position_frame(BIKE))
     await udp.reply()
     await asyncio.wait_for(await release(hass, BIKE), 5)
     assert issues.async_get_issue(DOMAIN, f"restore_unanswered_{BIKE}") is None
-    udp.send(h02_position(BIKE))
+    udp.send(h02_position_frame(BIKE))
     assert (await udp.reply()).startswith(f"*HQ,{BIKE},V4,V1,".encode())
     match = S20.fullmatch(await udp.reply())
     assert match is not None
@@ -414,9 +414,9 @@ async def test_r12_off_for_one_tracker_from_its_first_frame(
     await van.send(binary(VAN))
     await wait_for(lambda: hub.stats.messages == 2)
     assert await van.read_nothing() == b""
-    assert hub.sessions[VAN].codec.r12 is False  # type: ignore[union-attr]
+    assert hub.peers[VAN].codec.r12 is False  # type: ignore[union-attr]
     # Replies that are not R12 still go out (the V1 time sync).
-    await van.send(h02_position(VAN))
+    await van.send(h02_position_frame(VAN))
     assert (await van.read_frame()).startswith(f"*HQ,{VAN},V4,V1,".encode())
     # The other tracker keeps its R12.
     bike = await FakeTracker(port).connect()
@@ -426,7 +426,7 @@ async def test_r12_off_for_one_tracker_from_its_first_frame(
 
     # A reconnection, first frame and a queued command in one write: the command goes out,
     # the R12 does not.
-    await wait_for(lambda: VAN not in hub.sessions)
+    await wait_for(lambda: VAN not in hub.peers)
     response = await hass.services.async_call(
         DOMAIN,
         "request_position",
@@ -453,7 +453,7 @@ async def test_r12_off_over_udp(hass: HomeAssistant, fleet: Any) -> None:
     await reconfigure(hass, entry, VAN, r12_replies=False)
     udp = await UdpClient.open(entry.data["port"])
     udp.send(v8())
-    udp.send(h02_position(VAN))
+    udp.send(h02_position_frame(VAN))
     # Only the V1's time sync comes back: the V8's R12 was held back.
     assert (await udp.reply()).startswith(f"*HQ,{VAN},V4,V1,".encode())
     with pytest.raises(TimeoutError):

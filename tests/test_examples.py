@@ -25,7 +25,7 @@ from .helpers import (
     INTEGRATION_LOGGER,
     FakeTracker,
     free_port,
-    h02_position,
+    h02_position_frame,
     setup_listener,
     wait_for,
     warnings_from,
@@ -189,18 +189,18 @@ async def test_alarm_automations_fire(
     tracker = await FakeTracker(port).connect()
     try:
         # Vibration while riding: the blueprint (no ignition filter) tells, the example does not.
-        await tracker.send(h02_position(TRACKER_ID, status=IGNITION_ON_VIBRATION))
+        await tracker.send(h02_position_frame(TRACKER_ID, status=IGNITION_ON_VIBRATION))
         await wait_for(lambda: len(phone) == 1, what="the blueprint's notification")
         assert hass.states.get("binary_sensor.motorbike_ignition").state == "on"
         assert phone[0].data["title"] == "Motorbike: Vibration"
 
         # Parked, then shaken: both notify, with a map link.
-        await tracker.send(h02_position(TRACKER_ID, status=PARKED))
+        await tracker.send(h02_position_frame(TRACKER_ID, status=PARKED))
         await wait_for(
             lambda: hass.states.get("binary_sensor.motorbike_ignition").state == "off",
             what="ignition off",
         )
-        await tracker.send(h02_position(TRACKER_ID, status=PARKED_VIBRATION))
+        await tracker.send(h02_position_frame(TRACKER_ID, status=PARKED_VIBRATION))
         await wait_for(lambda: notify and len(phone) == 2, what="both notifications")
     finally:
         await tracker.close()

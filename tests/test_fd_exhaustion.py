@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 
-from custom_components.sinotrack import listener as listener_module
+from custom_components.sinotrack import server as server_module
 
-from .helpers import HOST, FakeTracker, free_port, h02_position, setup_listener, wait_for
+from .helpers import HOST, FakeTracker, free_port, h02_position_frame, setup_listener, wait_for
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -51,7 +51,7 @@ async def test_out_of_descriptors_refuses_logs_once_and_recovers(
 ) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, udp=False, trackers=[(TID, "Car")])
-    listener = entry.runtime_data.listener
+    server = entry.runtime_data.server
     # Client sockets made while descriptors are still free: connecting needs none.
     clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(3)]
     try:
@@ -59,15 +59,15 @@ async def test_out_of_descriptors_refuses_logs_once_and_recovers(
             for client in clients:
                 client.setblocking(False)
                 client.connect_ex((HOST, port))
-            await wait_for(lambda: listener.stats.connections_refused >= 1, what="a refusal")
+            await wait_for(lambda: server.stats.connections_refused >= 1, what="a refusal")
         assert caplog.text.count("out of file descriptors") == 1
         assert "out of system resource" not in caplog.text  # asyncio's path never ran
         assert hass.loop.is_running()
 
         # Descriptors are back: the listener resumes by itself and serves trackers again.
         tracker = await FakeTracker(port).connect()
-        await tracker.send(h02_position(TID))
-        assert (await tracker.read_frame(timeout=listener_module.ACCEPT_RETRY_S + 5)).startswith(
+        await tracker.send(h02_position_frame(TID))
+        assert (await tracker.read_frame(timeout=server_module.ACCEPT_RETRY_S + 5)).startswith(
             f"*HQ,{TID},V4,V1,".encode()
         )
         assert "Accepting tracker connections again" in caplog.text
@@ -84,16 +84,16 @@ async def test_near_the_open_file_limit_connections_are_refused(
     """Trackers never take the last descriptors the rest of Home Assistant needs."""
     port = free_port()
     entry = await setup_listener(hass, port, udp=False)
-    listener = entry.runtime_data.listener
-    monkeypatch.setattr(listener_module.Listener, "_fd_ceiling", staticmethod(lambda: 0))
+    server = entry.runtime_data.server
+    monkeypatch.setattr(server_module.TrackerServer, "_fd_ceiling", staticmethod(lambda: 0))
     tracker = await FakeTracker(port).connect()
     assert await tracker.closed_by_server()
     await tracker.close()
-    assert listener.stats.connections_refused == 1
-    assert listener.stats.connections_open == 0
+    assert server.stats.connections_refused == 1
+    assert server.stats.connections_open == 0
     assert caplog.text.count("open-file limit is near") == 1
     monkeypatch.undo()
     served = await FakeTracker(port).connect()
-    await wait_for(lambda: listener.stats.connections_open == 1, what="the connection")
+    await wait_for(lambda: server.stats.connections_open == 1, what="the connection")
     await served.close()
     assert await hass.config_entries.async_unload(entry.entry_id)

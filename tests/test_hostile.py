@@ -25,7 +25,7 @@ from .helpers import (
     LoopLag,
     UdpClient,
     free_port,
-    h02_position,
+    h02_position_frame,
     setup_listener,
     wait_for,
 )
@@ -93,8 +93,10 @@ async def test_100k_random_ids(hass: HomeAssistant, port_and_entry: Any) -> None
     port, entry = port_and_entry
     hub = entry.runtime_data.hub
     rng = random.Random(7)
-    frames = [h02_position(str(rng.randrange(10**9, 10**10))).encode() for _ in range(100_000)]
-    tail = h02_position(TID, lat=9.0, lon=9.0).encode()
+    frames = [
+        h02_position_frame(str(rng.randrange(10**9, 10**10))).encode() for _ in range(100_000)
+    ]
+    tail = h02_position_frame(TID, lat=9.0, lon=9.0).encode()
     stop = threading.Event()
     with LoopLag() as lag:
         sender = hass.async_add_executor_job(_flood_tcp, port, frames, tail, stop)
@@ -115,24 +117,24 @@ async def test_100k_random_ids(hass: HomeAssistant, port_and_entry: Any) -> None
 async def test_bad_ids_and_noise_create_nothing(hass: HomeAssistant, port_and_entry: Any) -> None:
     port, entry = port_and_entry
     hub = entry.runtime_data.hub
-    stats = entry.runtime_data.listener.stats
+    stats = entry.runtime_data.server.stats
     client = await FakeTracker(port).connect()
     rng = random.Random(3)
     with LoopLag() as lag:
         for bad in ("9" * 5000, "12ab34", "41\x0060", "41\x1b[2J60", "é123", "-1", " 12 "):
-            await client.send(h02_position(bad).encode("utf-8", "surrogatepass"))
+            await client.send(h02_position_frame(bad).encode("utf-8", "surrogatepass"))
         await client.send(b"*HQ,\xff\xfe\x80,V1,garbage\xc3\x28#")
         for _ in range(50):
             await client.send(bytes(rng.randrange(256) for _ in range(20_000)))
-        await client.send(h02_position(TID, lat=7.0, lon=7.0))
+        await client.send(h02_position_frame(TID, lat=7.0, lon=7.0))
         await wait_for(lambda: hub.trackers[TID].latitude == pytest.approx(7.0), timeout=20)
     assert lag.p99_ms < 100
     assert stats.codec.errors >= 8  # the codec refuses the bad IDs: they never reach the hub
     assert not hub.pending
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert len(dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)) == 1
-    for session in entry.runtime_data.listener.sessions:
-        assert session.codec is None or session.codec.buffered <= session.codec.max_buffer
+    for peer in entry.runtime_data.server.connections:
+        assert peer.codec is None or peer.codec.buffered <= peer.codec.max_buffer
     assert stats.codec.errors + stats.codec.bytes_skipped + stats.unknown_protocol_bytes > 0
     await client.close()
 
@@ -140,7 +142,7 @@ async def test_bad_ids_and_noise_create_nothing(hass: HomeAssistant, port_and_en
 async def test_slow_sender(hass: HomeAssistant, port_and_entry: Any) -> None:
     port, entry = port_and_entry
     client = await FakeTracker(port).connect()
-    frame = h02_position(TID, lat=6.0, lon=6.0).encode()
+    frame = h02_position_frame(TID, lat=6.0, lon=6.0).encode()
     for i in range(len(frame)):
         await client.send(frame[i : i + 1])
         await asyncio.sleep(0.002)
@@ -177,12 +179,12 @@ def _flood_udp(port: int, sources: int, rounds: int) -> None:
 
 async def test_udp_flood_from_many_ports(hass: HomeAssistant, port_and_entry: Any) -> None:
     port, entry = port_and_entry
-    listener = entry.runtime_data.listener
+    server = entry.runtime_data.server
     with LoopLag() as lag:
         await hass.async_add_executor_job(_flood_udp, port, 200, 20)
         good = await UdpClient.open(port)
         for _ in range(20):  # UDP may drop under a flood: a tracker resends until answered
-            good.send(h02_position(TID, lat=8.0, lon=8.0))
+            good.send(h02_position_frame(TID, lat=8.0, lon=8.0))
             try:
                 await good.reply(timeout=0.5)
                 break
@@ -191,29 +193,29 @@ async def test_udp_flood_from_many_ports(hass: HomeAssistant, port_and_entry: An
     assert entry.runtime_data.hub.trackers[TID].latitude == pytest.approx(8.0)
     print(f"event loop lag p99 {lag.p99_ms:.1f} ms")
     assert lag.p99_ms < 100, f"event loop lag p99 {lag.p99_ms:.1f} ms"
-    assert len(listener._udp_protocol.peers) <= 201
+    assert len(server._udp_endpoint.peers) <= 201
     assert len(entry.runtime_data.hub.pending) <= MAX_PENDING_TRACKERS
     good.close()
 
 
 async def test_half_open_and_reset_connections(hass: HomeAssistant, port_and_entry: Any) -> None:
     port, entry = port_and_entry
-    listener = entry.runtime_data.listener
+    server = entry.runtime_data.server
     socks = []
     for _ in range(30):
         sock = socket.create_connection((HOST, port))
         sock.sendall(b"*HQ,4106011660,V1,1234")  # a partial frame, then gone
         socks.append(sock)
-    await wait_for(lambda: listener.stats.connections_open == 30)
+    await wait_for(lambda: server.stats.connections_open == 30)
     for sock in socks:
         # RST instead of FIN: what a tracker losing its mobile link looks like to us.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
-    await wait_for(lambda: listener.stats.connections_open == 0)
-    assert not listener.sessions
-    assert TID not in entry.runtime_data.hub.sessions
+    await wait_for(lambda: server.stats.connections_open == 0)
+    assert not server.connections
+    assert TID not in entry.runtime_data.hub.peers
     # Silent half-open peers are closed by the idle timeout.
-    listener.idle_timeout = 0.2
+    server.idle_timeout = 0.2
     silent = await FakeTracker(port).connect()
     assert await silent.closed_by_server(timeout=3)
     await silent.close()
@@ -230,7 +232,7 @@ async def test_stop_mid_stream_keeps_every_acknowledged_report(
     acked = 0
     for n in range(1, 401):
         # Report n is at latitude n / 1000: the state tells which report it came from.
-        writer.write(h02_position(TID, lat=n / 1000, lon=1.0).encode())
+        writer.write(h02_position_frame(TID, lat=n / 1000, lon=1.0).encode())
         if n == 200:
             hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
         try:

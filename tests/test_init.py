@@ -49,7 +49,7 @@ async def test_tcp_only_and_udp_only(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, port, tcp=False)
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection(HOST, port)
-    assert entry.runtime_data.listener.bound_port == port
+    assert entry.runtime_data.server.bound_port == port
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -73,7 +73,7 @@ async def test_other_bind_error_is_a_setup_error(hass: HomeAssistant) -> None:
     entry = listener_entry(free_port())
     entry.add_to_hass(hass)
     with patch(
-        "custom_components.sinotrack.listener.Listener.start",
+        "custom_components.sinotrack.server.TrackerServer.start",
         side_effect=OSError(errno.EACCES, "Permission denied"),
     ):
         await hass.config_entries.async_setup(entry.entry_id)

@@ -13,7 +13,7 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.sinotrack.protocol.jt808 import build_frame
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position, setup_listener, wait_for
+from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener, wait_for
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -145,7 +145,7 @@ async def test_both_protocols_on_one_listener(hass: HomeAssistant) -> None:
     jt = await Jt808Tracker(port).connect()
     h02 = await FakeTracker(port).connect()
     await jt.message(0x0200, location(speed_dkmh=450, status=0b11))
-    await h02.send(h02_position(H02_ID, lat=50.0, lon=4.0))
+    await h02.send(h02_position_frame(H02_ID, lat=50.0, lon=4.0))
     assert (await jt.read_jt808())["id"] == 0x8001
     assert (await h02.read_frame()).startswith(f"*HQ,{H02_ID},V4,V1,".encode())
     await hass.async_block_till_done()

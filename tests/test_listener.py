@@ -11,15 +11,15 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from custom_components.sinotrack import listener as listener_module
-from custom_components.sinotrack.listener import RateLimitedLog
+from custom_components.sinotrack import server as server_module
+from custom_components.sinotrack.server import RateLimitedLog
 
 from .helpers import (
     FakeTracker,
     UdpClient,
     entity_id,
     free_port,
-    h02_position,
+    h02_position_frame,
     setup_listener,
     tracker_device,
     wait_for,
@@ -35,7 +35,7 @@ async def test_connection_cap_refuses_logs_once_and_recovers(
 ) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, max_connections=2)
-    stats = entry.runtime_data.listener.stats
+    stats = entry.runtime_data.server.stats
     first = await FakeTracker(port).connect()
     second = await FakeTracker(port).connect()
     await wait_for(lambda: stats.connections_open == 2)
@@ -59,14 +59,14 @@ async def test_connection_cap_refuses_logs_once_and_recovers(
 async def test_idle_connection_is_closed(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port)
-    listener = entry.runtime_data.listener
-    listener.idle_timeout = 1.0  # wide margins: a busy CI machine can stall the loop a little
+    server = entry.runtime_data.server
+    server.idle_timeout = 1.0  # wide margins: a busy CI machine can stall the loop a little
     client = await FakeTracker(port).connect()
     await asyncio.sleep(0.3)
     await client.send("*HQ,1,V0#")  # activity postpones the timeout
     assert await client.read_frame() == b"*HQ,1,V0#"
     assert await client.closed_by_server(timeout=3)
-    assert listener.stats.idle_timeouts == 1
+    assert server.stats.idle_timeouts == 1
     await client.close()
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -74,20 +74,22 @@ async def test_idle_connection_is_closed(hass: HomeAssistant) -> None:
 async def test_junk_is_skipped_and_good_frames_kept(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
-    stats = entry.runtime_data.listener.stats
+    stats = entry.runtime_data.server.stats
     scanner = await FakeTracker(port).connect()
     await scanner.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     await scanner.send(b"\x00\xff\xfe more junk")
     assert await scanner.read_nothing() == b""
     await wait_for(lambda: stats.unknown_protocol_bytes > 30)
     # Junk, then a frame far over the cap, then a good frame: the good one is taken.
-    await scanner.send(b"\x16\x03\x01 hello " + h02_position(TID, lat=1.0, lon=2.0).encode())
+    await scanner.send(b"\x16\x03\x01 hello " + h02_position_frame(TID, lat=1.0, lon=2.0).encode())
     assert (await scanner.read_frame()).startswith(b"*HQ,")
     await scanner.send(b"*HQ," + b"9" * 10000)  # endless bytes without a terminator
     await wait_for(lambda: stats.codec.overflows >= 1)
     assert entry.runtime_data.hub.trackers[TID].latitude == pytest.approx(1.0)
     # A frame cut short by the start of the next one: the next one is kept.
-    await scanner.send(b"*HQ,4106011660,V1,1234" + h02_position(TID, lat=3.0, lon=4.0).encode())
+    await scanner.send(
+        b"*HQ,4106011660,V1,1234" + h02_position_frame(TID, lat=3.0, lon=4.0).encode()
+    )
     await wait_for(
         lambda: (
             hass.states.get(entity_id(hass, "device_tracker", f"{TID}_location")).attributes.get(
@@ -110,22 +112,22 @@ async def test_a_failing_report_loses_nothing_around_it(hass: HomeAssistant, cap
     real = hub.handle
     calls = 0
 
-    def flaky(decoded: Any, session: Any) -> Any:
+    def flaky(decoded: Any, peer: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise RuntimeError("boom")
-        return real(decoded, session)
+        return real(decoded, peer)
 
     client = await FakeTracker(port).connect()
     with patch.object(hub, "handle", flaky):
-        frames = [h02_position(TID, lat=float(n), lon=float(n)) for n in (1, 2, 3)]
+        frames = [h02_position_frame(TID, lat=float(n), lon=float(n)) for n in (1, 2, 3)]
         await client.send("".join(frames))
         replies = [await client.read_frame(), await client.read_frame()]
     # The failed report got no acknowledgement (the tracker resends it); the others did.
     assert all(r.startswith(b"*HQ,4106011660,V4,V1,") for r in replies)
     assert await client.read_nothing() == b""
-    assert entry.runtime_data.listener.stats.sink_errors == 1
+    assert entry.runtime_data.server.stats.sink_errors == 1
     assert "Error handling a message" in caplog.text
     lat = hass.states.get(entity_id(hass, "device_tracker", f"{TID}_location")).attributes[
         "latitude"
@@ -136,13 +138,13 @@ async def test_a_failing_report_loses_nothing_around_it(hass: HomeAssistant, cap
 
 
 async def test_udp_junk_and_peer_cap(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(listener_module, "MAX_UDP_PEERS", 2)
+    monkeypatch.setattr(server_module, "MAX_UDP_PEERS", 2)
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
-    endpoint = entry.runtime_data.listener._udp_protocol
+    endpoint = entry.runtime_data.server._udp_endpoint
     junk = await UdpClient.open(port)
     junk.send(b"\x01\x02\x03")
-    await wait_for(lambda: entry.runtime_data.listener.stats.datagrams == 1)
+    await wait_for(lambda: entry.runtime_data.server.stats.datagrams == 1)
     assert not endpoint.peers  # nothing kept for junk
     clients = [await UdpClient.open(port) for _ in range(3)]
     for client in clients:
@@ -182,7 +184,7 @@ async def test_status_messages_update_the_tracker(hass: HomeAssistant) -> None:
 
 def test_rate_limited_log(caplog: Any) -> None:
     log = RateLimitedLog(interval=60)
-    caplog.set_level(logging.DEBUG, logger=listener_module.__name__)
+    caplog.set_level(logging.DEBUG, logger=server_module.__name__)
     for _ in range(5):
         log(logging.DEBUG, "k", "bad frame %s", "x")
     assert caplog.text.count("bad frame x") == 1
@@ -225,13 +227,13 @@ async def _the_short_frame_is_in(hass: HomeAssistant, location: str) -> None:
 async def test_a_report_held_back_is_taken_once_the_tracker_is_quiet(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(listener_module, "SETTLE_S", 1.0)  # well after the "still held" check
+    monkeypatch.setattr(server_module, "SETTLE_S", 1.0)  # well after the "still held" check
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     client, location = await _hold_a_short_frame(hass, port)
     await _the_short_frame_is_in(hass, location)
     assert (await client.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
-    assert entry.runtime_data.listener.stats.codec.errors == 0
+    assert entry.runtime_data.server.stats.codec.errors == 0
     # The connection goes on as before: a report alone in a segment is taken at once.
     await client.send(LONG_FRAME)
     assert (await client.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
@@ -242,7 +244,7 @@ async def test_a_report_held_back_is_taken_once_the_tracker_is_quiet(
 async def test_a_report_held_back_is_taken_when_the_tracker_hangs_up(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(listener_module, "SETTLE_S", 60.0)
+    monkeypatch.setattr(server_module, "SETTLE_S", 60.0)
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     client, location = await _hold_a_short_frame(hass, port)

@@ -13,7 +13,7 @@ from homeassistant.setup import async_setup_component
 
 from tools.devenv import check_log
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position, setup_listener
+from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -44,7 +44,7 @@ async def test_a_refused_engine_cut_is_a_validation_error_in_the_log(
     entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
     assert await async_setup_component(hass, "api", {})
     tracker = await FakeTracker(port).connect()
-    await tracker.send(h02_position(TID, speed_knots=27.0, status="FFFFFFFF"))  # 50 km/h
+    await tracker.send(h02_position_frame(TID, speed_knots=27.0, status="FFFFFFFF"))  # 50 km/h
     await tracker.read_frame()
     switch = entity_id(hass, "switch", f"{TID}_immobilizer")
 

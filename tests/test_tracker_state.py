@@ -1,77 +1,143 @@
-"""TrackerState notifications: a message wakes only the entities watching what it changed."""
+"""A tracker's signals: its entities look again, and only what shows a change writes a state.
+
+(These replace the tests of the former field-watching scheme: the same promises, kept by Home
+Assistant's dispatcher and each entity's own comparison, seen from the state machine.)
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from custom_components.sinotrack.protocol.h02 import H02Codec
-from custom_components.sinotrack.protocol.model import Alarm, Position
-from custom_components.sinotrack.tracker import WATCHABLE, AlarmEvent, Outcome, TrackerState
+import pytest
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import DATA_DISPATCHER, async_dispatcher_send
+from homeassistant.helpers.entity import Entity
 
-NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+from custom_components.sinotrack import async_remove_config_entry_device
+from custom_components.sinotrack.binary_sensor import BINARY_SENSORS
+from custom_components.sinotrack.const import (
+    DOMAIN,
+    signal_tracker_status,
+    signal_tracker_updated,
+)
+from custom_components.sinotrack.protocol.model import Alarm
+from custom_components.sinotrack.sensor import SENSORS
 
+from .helpers import FakeTracker, free_port, setup_listener, tracker_device
 
-def _fix(status: str = "FFFFFBFF", lat: str = "5222.1234", speed: str = "010.00") -> Position:
-    frame = f"*HQ,4106011660,V1,120000,A,{lat},N,00454.5678,E,{speed},090,231126,{status}#"
-    message = H02Codec().feed(frame.encode())[0].message  # type: ignore[union-attr]
-    assert isinstance(message, Position)
-    return message
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
-
-def _apply(tracker: TrackerState, message: Position) -> Outcome:
-    before = tracker.snapshot()
-    outcome = tracker.apply(message, NOW, 0.0)
-    tracker.notify(outcome, before)
-    return outcome
-
-
-def test_only_watchers_of_changed_fields_are_called() -> None:
-    tracker = TrackerState("4106011660", "Bike")
-    calls: list[str] = []
-    tracker.watch(("latitude", "longitude"), lambda: calls.append("location"))
-    tracker.watch(("ignition",), lambda: calls.append("ignition"))
-    tracker.watch(("battery_percent",), lambda: calls.append("battery"))
-
-    _apply(tracker, _fix())
-    assert calls == ["location", "ignition"]  # both coordinates changed: called once
-
-    calls.clear()
-    _apply(tracker, _fix(lat="5222.2000"))  # moved; ignition unchanged
-    assert calls == ["location"]
-
-    calls.clear()
-    _apply(tracker, _fix(lat="5222.2000", status="FFFFFFFF"))  # ignition on, same place
-    assert calls == ["ignition"]
-
-    calls.clear()
-    _apply(tracker, _fix(lat="5222.2000", status="FFFFFFFF"))  # nothing new but last_seen
-    assert calls == []
+TID = "4106011660"
 
 
-def test_full_refresh_calls_everyone_and_unwatch_removes() -> None:
-    tracker = TrackerState("4106011660", "Bike")
-    calls: list[str] = []
-    unwatch = tracker.watch(("speed_kmh",), lambda: calls.append("speed"))
-    tracker.watch(("online",), lambda: calls.append("online"))
-    tracker.notify_listeners()
-    assert calls == ["speed", "online"]
-
-    unwatch()
-    calls.clear()
-    tracker.notify_listeners()
-    _apply(tracker, _fix(speed="020.00"))
-    assert calls == ["online"]
-    assert all(not watchers for watchers in tracker.watchers[: WATCHABLE.index("online")])
+def _fix(status: str = "FFFFFBFF", lat: str = "5222.1234", speed: str = "010.00") -> str:
+    return f"*HQ,{TID},V1,120000,A,{lat},N,00454.5678,E,{speed},090,231126,{status}#"
 
 
-def test_alarms_fire_after_the_state() -> None:
-    tracker = TrackerState("4106011660", "Bike")
+def _writes(hass: HomeAssistant) -> list[str]:
+    """The unique-ID keys (``location``, ``speed`` …) of the entities that write a state."""
+    registry = er.async_get(hass)
+    written: list[str] = []
+
+    @callback
+    def record(event: Event) -> None:
+        entry = registry.async_get(event.data["entity_id"])
+        if entry is not None and entry.platform == DOMAIN:
+            written.append(entry.unique_id.removeprefix(f"{TID}_"))
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    return written
+
+
+@pytest.fixture
+async def bike(hass: HomeAssistant) -> Any:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    tracker = await FakeTracker(port).connect()
+
+    async def report(frame: str) -> None:
+        await tracker.send(frame)
+        await tracker.read_frame()
+        await hass.async_block_till_done()
+
+    yield entry, report
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_report_writes_only_what_it_changed(hass: HomeAssistant, bike: Any) -> None:
+    _, report = bike
+    await report(_fix())
+    written = _writes(hass)
+
+    def seen() -> set[str]:
+        shown = set(written) - {"last_seen"}  # its second may or may not have ticked
+        written.clear()
+        return shown
+
+    await report(_fix(lat="5222.2000"))  # moved; ignition unchanged
+    assert seen() == {"location"}
+    await report(_fix(lat="5222.2000", status="FFFFFFFF"))  # ignition on, same place
+    assert seen() == {"ignition"}
+    await report(_fix(lat="5222.2000", status="FFFFFFFF"))  # nothing new but last_seen
+    assert seen() == set()
+    await report(_fix(lat="5222.2000", status="FFFFFFFF", speed="020.00"))
+    assert seen() == {"speed"}  # still moving: the motion sensor writes nothing
+
+
+async def test_every_entity_follows_a_signal_until_removed(hass: HomeAssistant, bike: Any) -> None:
+    entry, report = bike
+    await report(_fix())
+    hub = entry.runtime_data.hub
+    tracker = hub.trackers[TID]
+    written = _writes(hass)
+    tracker.speed_kmh = 2.0  # changes the hub did not make: the signals make them visible
+    tracker.online = False
+    async_dispatcher_send(hass, signal_tracker_updated(tracker.subentry_id))
+    await hass.async_block_till_done()
+    assert sorted(written) == ["moving", "speed"]  # the status did not signal
+    hub.status_changed(tracker)
+    await hass.async_block_till_done()
+    assert sorted(written) == ["connectivity", "moving", "speed"]
+
+    signals = [
+        signal(tracker.subentry_id) for signal in (signal_tracker_updated, signal_tracker_status)
+    ]
+
+    def followers() -> list[Entity]:
+        targets = [t for signal in signals for t in hass.data[DATA_DISPATCHER].get(signal, {})]
+        return [t.__self__ for t in targets if isinstance(getattr(t, "__self__", None), Entity)]
+
+    shown = [d for d in SENSORS if d.entity_registry_enabled_default and not d.only_when_reported]
+    assert len(followers()) == len(shown) + len(BINARY_SENSORS) + 2  # and location, immobilizer
+    device = tracker_device(hass, entry.entry_id, TID)
+    assert await async_remove_config_entry_device(hass, entry, device)
+    await hass.async_block_till_done()
+    assert followers() == []  # removed entities left the signals
+
+
+async def test_alarms_fire_after_the_state(hass: HomeAssistant, bike: Any) -> None:
+    _, report = bike
+    await report(_fix())
+    registry = er.async_get(hass)
+    alarm_entity = registry.async_get_entity_id("event", DOMAIN, f"{TID}_alarm")
+    power_entity = registry.async_get_entity_id("binary_sensor", DOMAIN, f"{TID}_external_power")
+    assert alarm_entity is not None
+    assert power_entity is not None
     seen: list[str] = []
-    tracker.watch(("external_power",), lambda: seen.append(f"power={tracker.external_power}"))
-    tracker.alarm_listeners.append(lambda event: seen.append(f"alarm={event.alarm.value}"))
-    _apply(tracker, _fix())
-    seen.clear()
-    outcome = _apply(tracker, _fix(status="FFF7FBFF"))  # bit 19: external power cut
-    assert [event.alarm for event in outcome.alarms] == [Alarm.POWER_CUT]
-    assert seen == ["power=False", "alarm=power_cut"]
-    assert isinstance(outcome.alarms[0], AlarmEvent)
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"] == power_entity:
+            seen.append(f"power={event.data['new_state'].state}")
+        elif event.data["entity_id"] == alarm_entity:
+            new = event.data["new_state"]
+            # What an automation triggered by the alarm reads: the new power state already.
+            seen.append(f"alarm={new.attributes['event_type']}")
+            seen.append(f"power then={hass.states.get(power_entity).state}")
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    await report(_fix(status="FFF7FBFF"))  # bit 19: external power cut
+    assert seen == ["power=off", f"alarm={Alarm.POWER_CUT.value}", "power then=off"]

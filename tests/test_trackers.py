@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,8 +25,8 @@ from custom_components.sinotrack.diagnostics import (
     async_get_device_diagnostics,
 )
 from custom_components.sinotrack.hub import MAX_PENDING_TRACKERS, Hub
+from custom_components.sinotrack.subentries import default_tracker_name, map_marker
 from custom_components.sinotrack.tracker import TrackerState
-from custom_components.sinotrack.trackers import default_tracker_name, map_marker
 
 from .helpers import (
     INTEGRATION_LOGGER,
@@ -33,7 +34,7 @@ from .helpers import (
     UdpClient,
     entity_id,
     free_port,
-    h02_position,
+    h02_position_frame,
     setup_listener,
     tracker_device,
     wait_for,
@@ -72,7 +73,9 @@ async def test_position_updates_entities_and_is_acknowledged(
     entry, tracker = bike
     loc = state(hass, "device_tracker", "location")
     assert loc.state == "unknown"
-    await tracker.send(h02_position(TID, lat=-23.5, lon=-46.6, speed_knots=27.0, status="FFFFFFFF"))
+    await tracker.send(
+        h02_position_frame(TID, lat=-23.5, lon=-46.6, speed_knots=27.0, status="FFFFFFFF")
+    )
     reply = await tracker.read_frame()
     assert reply.startswith(f"*HQ,{TID},V4,V1,".encode())
     # The hub had the report before the reply was written.
@@ -102,7 +105,7 @@ async def test_position_updates_entities_and_is_acknowledged(
     assert loc.name == "Bike"
 
     # Power cut and immobilizer bits.
-    await tracker.send(h02_position(TID, status="F7F7FBFF"))
+    await tracker.send(h02_position_frame(TID, status="F7F7FBFF"))
     await tracker.read_frame()
     assert state(hass, "binary_sensor", "external_power").state == "off"
     assert state(hass, "binary_sensor", "immobilized").state == "on"
@@ -134,7 +137,7 @@ async def test_udp_reports_and_replies_to_source(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     udp = await UdpClient.open(port)
     # Two messages in one datagram: both are taken.
-    udp.send(h02_position(TID, lat=1.0, lon=2.0) + h02_position(TID, lat=1.5, lon=2.5))
+    udp.send(h02_position_frame(TID, lat=1.0, lon=2.0) + h02_position_frame(TID, lat=1.5, lon=2.5))
     assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
     assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
     loc = state(hass, "device_tracker", "location")
@@ -156,7 +159,7 @@ async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None
     hass.bus.async_listen("state_changed", changed)
     vibrating = "FFFFFBFE"  # bit 0 active (active-low)
     for status in (vibrating, vibrating, "FFFFFBFF", vibrating):
-        await tracker.send(h02_position(TID, status=status, speed_knots=3.0))
+        await tracker.send(h02_position_frame(TID, status=status, speed_knots=3.0))
         await tracker.read_frame()
     await hass.async_block_till_done()
     assert [e.attributes["event_type"] for e in events] == ["vibration", "vibration"]
@@ -170,7 +173,7 @@ async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None
     assert data["speed"] == pytest.approx(5.556, abs=0.01)
     assert "fix_time" in data
     # Several alarms at once (SOS + power cut) fire one event each.
-    await tracker.send(h02_position(TID, status="FFF7FBFD"))
+    await tracker.send(h02_position_frame(TID, status="FFF7FBFD"))
     await tracker.read_frame()
     await hass.async_block_till_done()
     assert sorted(e.attributes["event_type"] for e in events[2:]) == ["power_cut", "sos"]
@@ -179,10 +182,10 @@ async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None
 async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: Any) -> None:
     entry, tracker = bike
     now = dt_util.utcnow()
-    await tracker.send(h02_position(TID, lat=10.0, lon=10.0, when=now))
+    await tracker.send(h02_position_frame(TID, lat=10.0, lon=10.0, when=now))
     await tracker.read_frame()
     # An invalid fix: ignored for the map.
-    await tracker.send(h02_position(TID, lat=11.0, lon=11.0, valid=False))
+    await tracker.send(h02_position_frame(TID, lat=11.0, lon=11.0, valid=False))
     await tracker.read_frame()
     # A late report (stored while offline) with an alarm: no move, the alarm fires delayed.
     events: list[State] = []
@@ -195,7 +198,7 @@ async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: A
 
     hass.bus.async_listen("state_changed", changed)
     await tracker.send(
-        h02_position(
+        h02_position_frame(
             TID, lat=12.0, lon=12.0, when=now - timedelta(hours=3, minutes=7), status="FFFFFBFD"
         )
     )
@@ -207,7 +210,7 @@ async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: A
     assert [e.attributes["event_type"] for e in events] == ["sos"]
     assert events[0].attributes["delayed"] is True
     # A newer fix moves it again.
-    await tracker.send(h02_position(TID, lat=13.0, lon=13.0, when=now + timedelta(seconds=5)))
+    await tracker.send(h02_position_frame(TID, lat=13.0, lon=13.0, when=now + timedelta(seconds=5)))
     await tracker.read_frame()
     assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(13.0)
 
@@ -215,7 +218,7 @@ async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: A
 async def test_offline_and_back(hass: HomeAssistant, bike: Any, caplog: Any) -> None:
     entry, tracker = bike
     hub: Hub = entry.runtime_data.hub
-    await tracker.send(h02_position(TID))
+    await tracker.send(h02_position_frame(TID))
     await tracker.read_frame()
     assert state(hass, "binary_sensor", "connectivity").state == "on"
     hub.offline_after = timedelta(seconds=0)
@@ -238,12 +241,12 @@ async def test_policy_ask_keeps_report_until_confirmed(hass: HomeAssistant) -> N
     port = free_port()
     entry = await setup_listener(hass, port, new_trackers="ask")
     tracker = await FakeTracker(port).connect()
-    await tracker.send(h02_position(TID, lat=5.0, lon=6.0))
+    await tracker.send(h02_position_frame(TID, lat=5.0, lon=6.0))
     await tracker.read_frame()  # unknown trackers still get their acknowledgement
     flows = await wait_for(lambda: hass.config_entries.flow.async_progress_by_handler(DOMAIN))
     assert flows[0]["context"]["title_placeholders"] == {"tracker_id": TID}
     assert flows[0]["step_id"] == "confirm_tracker"
-    await tracker.send(h02_position(TID, lat=5.5, lon=6.5))
+    await tracker.send(h02_position_frame(TID, lat=5.5, lon=6.5))
     await tracker.read_frame()
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {"name": "Car"})
@@ -260,7 +263,7 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, new_trackers="add")
     tracker = await FakeTracker(port).connect()
-    await tracker.send(h02_position(TID, lat=7.0, lon=8.0))
+    await tracker.send(h02_position_frame(TID, lat=7.0, lon=8.0))
     await tracker.read_frame()
     await hass.async_block_till_done()
     (sub,) = entry.subentries.values()
@@ -285,7 +288,7 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
         entry, options={**entry.options, "new_trackers": "ignore"}
     )
     await hass.async_block_till_done()
-    await tracker.send(h02_position("999"))
+    await tracker.send(h02_position_frame("999"))
     await tracker.read_frame()
     await hass.async_block_till_done()
     assert len(entry.subentries) == 1
@@ -301,7 +304,7 @@ async def test_new_trackers_get_names_with_different_map_markers(hass: HomeAssis
     entry = await setup_listener(hass, port, new_trackers="add", trackers=[("555", "Scooter")])
     tracker = await FakeTracker(port).connect()
     for tracker_id in ("4106011600", "4106011601", "4106011602"):
-        await tracker.send(h02_position(tracker_id))
+        await tracker.send(h02_position_frame(tracker_id))
         await tracker.read_frame()
         await hass.async_block_till_done()
     await tracker.close()
@@ -332,16 +335,16 @@ async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssist
     entry = await setup_listener(hass, port)
     tracker = await FakeTracker(port).connect()
     for n in range(MAX_PENDING_TRACKERS + 5):
-        await tracker.send(h02_position(f"{1000 + n}"))
+        await tracker.send(h02_position_frame(f"{1000 + n}"))
         await tracker.read_frame()
     for bad in ("12AB", "1" * 21, ""):
-        await tracker.send(h02_position(bad))
+        await tracker.send(h02_position_frame(bad))
         assert await tracker.read_nothing() == b""  # refused by the codec: no reply, no message
     await hass.async_block_till_done()
     hub: Hub = entry.runtime_data.hub
     assert len(hub.pending) == MAX_PENDING_TRACKERS
     assert hub.stats.unknown_dropped == 5
-    assert entry.runtime_data.listener.stats.codec.errors == 3
+    assert entry.runtime_data.server.stats.codec.errors == 3
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == MAX_PENDING_TRACKERS
     assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     await tracker.close()
@@ -374,7 +377,9 @@ async def test_restore_after_restart(hass: HomeAssistant) -> None:
     # An older report than the restored fix does not move it back.
     tracker = await FakeTracker(port).connect()
     await tracker.send(
-        h02_position(TID, lat=1.0, lon=1.0, when=dt_util.parse_datetime("2025-12-31T10:00:00Z"))
+        h02_position_frame(
+            TID, lat=1.0, lon=1.0, when=dt_util.parse_datetime("2025-12-31T10:00:00Z")
+        )
     )
     await tracker.read_frame()
     assert hass.states.get("device_tracker.bike").attributes["latitude"] == 48.1
@@ -382,38 +387,43 @@ async def test_restore_after_restart(hass: HomeAssistant) -> None:
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_local_time_offset_detected_and_corrected(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(Hub, "clock_min_span_s", 0.0)
+@pytest.fixture
+def offsets_learnt_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hubs whose trackers adopt a local-time offset from three reports however close together
+    (a real hub wants them spread over a minute)."""
+    import custom_components.sinotrack as integration
+
+    monkeypatch.setattr(integration, "Hub", partial(Hub, clock_min_span_s=0.0))
+
+
+@pytest.mark.usefixtures("offsets_learnt_at_once")
+async def test_local_time_offset_detected_and_corrected(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     tracker = await FakeTracker(port).connect()
     for _ in range(3):
-        await tracker.send(h02_position(TID, when=dt_util.utcnow() + timedelta(hours=8)))
+        await tracker.send(h02_position_frame(TID, when=dt_util.utcnow() + timedelta(hours=8)))
         await tracker.read_frame()
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}")
     assert issue is not None
     assert issue.translation_placeholders == {"name": "Bike", "offset": "+8", "sms": "8960000E00"}
-    await tracker.send(h02_position(TID, when=dt_util.utcnow() + timedelta(hours=8)))
+    await tracker.send(h02_position_frame(TID, when=dt_util.utcnow() + timedelta(hours=8)))
     await tracker.read_frame()
     fix_time = entry.runtime_data.hub.trackers[TID].fix_time
     assert fix_time is not None
     assert abs((fix_time - dt_util.utcnow()).total_seconds()) < 10
     # Set to UTC later: the offset is unlearnt and the repair goes away.
     for _ in range(3):
-        await tracker.send(h02_position(TID))
+        await tracker.send(h02_position_frame(TID))
         await tracker.read_frame()
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}") is None
     await tracker.close()
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_local_time_repair_then_utc_the_marker_follows(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("offsets_learnt_at_once")
+async def test_local_time_repair_then_utc_the_marker_follows(hass: HomeAssistant) -> None:
     """Local time, the repair, the SMS to UTC: the marker follows every report, never frozen."""
-    monkeypatch.setattr(Hub, "clock_min_span_s", 0.0)
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     hub: Hub = entry.runtime_data.hub
@@ -425,7 +435,7 @@ async def test_local_time_repair_then_utc_the_marker_follows(
         nonlocal latitude
         latitude += 0.01
         when = dt_util.utcnow() + timedelta(hours=hours, seconds=-2)
-        await tracker.send(h02_position(TID, lat=latitude, lon=4.5, when=when))
+        await tracker.send(h02_position_frame(TID, lat=latitude, lon=4.5, when=when))
         await tracker.read_frame()
         return state(hass, "device_tracker", "location")
 
@@ -466,17 +476,17 @@ async def test_reconfigure_and_reload_with_trackers_connected(
     hass: HomeAssistant, bike: Any
 ) -> None:
     entry, tracker = bike
-    await tracker.send(h02_position(TID, lat=3.0, lon=4.0))
+    await tracker.send(h02_position_frame(TID, lat=3.0, lon=4.0))
     await tracker.read_frame()
     new_port = free_port()
     hass.config_entries.async_update_entry(entry, data={**entry.data, "port": new_port})
     await hass.async_block_till_done()
     assert await tracker.closed_by_server()
-    assert entry.runtime_data.listener.port == new_port
+    assert entry.runtime_data.server.port == new_port
     # Still on the map after the rebind, and the tracker reconnects on the new port.
     assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(3.0)
     again = await FakeTracker(new_port).connect()
-    await again.send(h02_position(TID, lat=3.5, lon=4.5))
+    await again.send(h02_position_frame(TID, lat=3.5, lon=4.5))
     await again.read_frame()
     assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(3.5)
     await again.close()
@@ -485,14 +495,14 @@ async def test_reconfigure_and_reload_with_trackers_connected(
 async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: Any) -> None:
     entry, first = bike
     port = entry.data["port"]
-    await first.send(h02_position(TID))
+    await first.send(h02_position_frame(TID))
     await first.read_frame()
     # A reconnect from a new address: the old connection is closed, quietly.
     second = await FakeTracker(port).connect()
-    await second.send(h02_position(TID, lat=1.0, lon=1.0))
+    await second.send(h02_position_frame(TID, lat=1.0, lon=1.0))
     await second.read_frame()
     assert await first.closed_by_server()
-    assert entry.runtime_data.hub.sessions[TID].is_open
+    assert entry.runtime_data.hub.peers[TID].is_open
     assert "take" not in caplog.text
     # Commands go to the newest connection.
     task = asyncio.create_task(
@@ -507,7 +517,7 @@ async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: An
     clients = [second]
     for _ in range(2):
         client = await FakeTracker(port).connect()
-        await client.send(h02_position(TID))
+        await client.send(h02_position_frame(TID))
         await client.read_frame()
         clients.append(client)
     assert "two devices may share this ID" in caplog.text
@@ -534,7 +544,7 @@ async def test_removing_device_removes_tracker(hass: HomeAssistant, bike: Any) -
 
 async def test_diagnostics_are_redacted(hass: HomeAssistant, bike: Any) -> None:
     entry, tracker = bike
-    await tracker.send(h02_position(TID, lat=-23.48349, lon=-46.85975))
+    await tracker.send(h02_position_frame(TID, lat=-23.48349, lon=-46.85975))
     await tracker.read_frame()
     await tracker.send(
         bytes.fromhex("2441060116601245431311165035313006004318210e000000fffffbffff0024")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined, unused-ignore]
     BinarySensorDeviceClass,
@@ -15,9 +16,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import SinoTrackEntity, add_per_tracker
-from .integration import SinoTrackConfigEntry
+from .entity import SinoTrackStateEntity, add_per_tracker
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -27,14 +30,13 @@ class SinoTrackBinarySensorDescription(BinarySensorEntityDescription):
     """A tracker flag shown as a binary sensor."""
 
     value_fn: Callable[[TrackerState], bool | None]
-    watches: tuple[str, ...]  # the tracker fields value_fn reads
     restore: bool = True  # connectivity is not restored: it is what we see now
+    status: bool = True  # follows the tracker's status signal (motion follows every report)
 
 
 BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     SinoTrackBinarySensorDescription(
         key="connectivity",
-        watches=("online",),
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda t: t.online,
@@ -42,25 +44,22 @@ BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     ),
     SinoTrackBinarySensorDescription(
         key="ignition",
-        watches=("ignition",),
         value_fn=lambda t: t.ignition,
     ),
     SinoTrackBinarySensorDescription(
         key="external_power",
-        watches=("external_power",),
         device_class=BinarySensorDeviceClass.PLUG,
         value_fn=lambda t: t.external_power,
     ),
     SinoTrackBinarySensorDescription(
         key="immobilized",
-        watches=("immobilized",),
         value_fn=lambda t: t.immobilized,
     ),
     SinoTrackBinarySensorDescription(
         key="moving",
-        watches=("speed_kmh",),
         device_class=BinarySensorDeviceClass.MOVING,
         value_fn=lambda t: t.moving,
+        status=False,
     ),
 )
 
@@ -77,7 +76,7 @@ async def async_setup_entry(
     )
 
 
-class SinoTrackBinarySensor(SinoTrackEntity, BinarySensorEntity, RestoreEntity):
+class SinoTrackBinarySensor(SinoTrackStateEntity, BinarySensorEntity, RestoreEntity):
     """Shows the tracker's flag, or the restored one until the tracker reports it."""
 
     entity_description: SinoTrackBinarySensorDescription
@@ -87,17 +86,18 @@ class SinoTrackBinarySensor(SinoTrackEntity, BinarySensorEntity, RestoreEntity):
     ) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
-        self.watches = description.watches
+        self._follows_status = description.status
         self._value_fn = description.value_fn
         self._restored: bool | None = None
 
-    def _shown(self) -> bool | None:
-        value = self._value_fn(self.tracker)  # once per report per entity: kept lean
-        return self._restored if value is None else value
-
-    @property
-    def is_on(self) -> bool | None:
-        return self._shown()
+    def _refresh(self) -> bool:
+        value = self._value_fn(self.tracker)  # once per signal per entity: kept lean
+        if value is None:
+            value = self._restored
+        if value == self._attr_is_on:
+            return False
+        self._attr_is_on = value
+        return True
 
     async def async_added_to_hass(self) -> None:
         if self.entity_description.restore and (last := await self.async_get_last_state()):

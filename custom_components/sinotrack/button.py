@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import SinoTrackEntity, add_per_tracker
 from .hub import Hub
-from .integration import SinoTrackConfigEntry
-from .protocol.model import Command, CommandKind
+from .protocol import Command, CommandKind
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -32,9 +36,6 @@ class SinoTrackRequestPosition(SinoTrackEntity, ButtonEntity):
     def __init__(self, hub: Hub, tracker: TrackerState) -> None:
         super().__init__(tracker, "request_position")
         self.hub = hub
-
-    def _shown(self) -> None:
-        return None  # a button's state is its last press
 
     async def async_press(self) -> None:
         await self.hub.send_command(self.tracker.tracker_id, Command(CommandKind.REQUEST_POSITION))

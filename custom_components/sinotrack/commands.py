@@ -1,4 +1,5 @@
-"""Remote commands: send now (TCP) or queue for the next report (offline, UDP), match the answer.
+"""Remote commands: send now (a TCP peer) or queue for the next report (offline, UDP), match the
+answer. Commands see the tracker's peer only: it encodes, sends and recognises the answer.
 
 The engine cut is the one command that can hurt someone, so it goes through the interlock: refused
 unless the latest report shows the vehicle at or below the tracker's speed limit and is either fresh
@@ -23,14 +24,14 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .immobilizer import (
     IMMOBILIZER_KINDS,
-    for_codec,
+    for_protocol,
     restore_acknowledged,
     restore_unanswered,
 )
-from .protocol.model import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
+from .protocol import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
+from .server import Peer
 
 if TYPE_CHECKING:
-    from .listener import Session
     from .tracker import TrackerState
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ ACK_TIMEOUT_S = 30.0
 MAX_AWAITING_ACK = 16  # commands per tracker remembered for matching their acknowledgement
 QUEUE_EXPIRY = timedelta(minutes=10)
 FRESH_REPORT = timedelta(minutes=2)
-DEFAULT_MAX_CUT_SPEED = 20.0  # km/h
 EVENT_LOGBOOK_ENTRY = "logbook_entry"
 STORAGE_VERSION = 1
 
@@ -73,7 +73,6 @@ class PendingCommand:
     command: Command
     created: datetime
     encoded: EncodedCommand | None = None  # set once it is on the wire
-    session: Session | None = None
     future: asyncio.Future[CommandAck] | None = None
     unsub_expiry: CALLBACK_TYPE | None = None
     unsub_ack_wait: CALLBACK_TYPE | None = None  # a delivered restore's wait for its answer
@@ -110,6 +109,7 @@ class CommandCenter:
     hass: HomeAssistant
     store_key: str
     entity_of: Callable[[str], str | None]  # tracker ID -> the switch's entity ID, for the logbook
+    changed: Callable[[TrackerState], None]  # the queue of a tracker changed: its entities look
     queued: dict[str, list[PendingCommand]] = field(default_factory=dict)
     sent: dict[str, list[PendingCommand]] = field(default_factory=dict)
     ack_timeout: float = ACK_TIMEOUT_S
@@ -158,12 +158,12 @@ class CommandCenter:
     async def send(
         self,
         tracker: TrackerState,
-        session: Session | None,
+        peer: Peer | None,
         command: Command,
         *,
         force: bool = False,
     ) -> CommandResult:
-        """Send at once over a live TCP session and wait for the answer, or queue it."""
+        """Send at once over a live TCP connection and wait for the answer, or queue it."""
         now = dt_util.utcnow()
         if command.kind is CommandKind.ENGINE_STOP:
             if force:
@@ -177,13 +177,13 @@ class CommandCenter:
                     self.logbook(tracker, f"engine cut refused: {reason.format_map(placeholders)}")
                     raise
         pending = PendingCommand(tracker.tracker_id, command, now, force=force)
-        if session is None or session.kind != "tcp" or not session.is_open or session.codec is None:
+        if peer is None or not peer.stream or not peer.is_open:
             self._enqueue(tracker, pending)
             return CommandResult(queued=True)
         loop = asyncio.get_running_loop()
         pending.future = loop.create_future()
         try:
-            self._put_on_wire(tracker, pending, session)
+            self._send(tracker, pending, peer, "sent")
         except ProtocolError as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -219,22 +219,12 @@ class CommandCenter:
             )
         return CommandResult(queued=False, ack=ack)
 
-    def _put_on_wire(
-        self, tracker: TrackerState, pending: PendingCommand, session: Session
-    ) -> None:
-        data = self._encode(tracker, pending, session, "sent")
-        _LOGGER.debug("Sending %s to %s: %r", pending.label, tracker.tracker_id, data)
-        session.send(data)
-
-    def _encode(
-        self, tracker: TrackerState, pending: PendingCommand, session: Session, how: str
-    ) -> bytes:
-        """Encode for this session's codec and wait for the answer; the logbook says ``how``."""
-        assert session.codec is not None
-        command = for_codec(tracker, pending.command, session.codec)
-        encoded = session.codec.encode(tracker.tracker_id, command, dt_util.utcnow())
+    def _send(self, tracker: TrackerState, pending: PendingCommand, peer: Peer, how: str) -> None:
+        """Send through the tracker's peer and wait for the answer; the logbook says ``how``."""
+        command = for_protocol(tracker, pending.command, peer.protocol)
+        encoded = peer.send_command(tracker.tracker_id, command, dt_util.utcnow())
+        _LOGGER.debug("Sent %s to %s: %r", pending.label, tracker.tracker_id, encoded.data)
         pending.encoded = encoded
-        pending.session = session
         waiting = self.sent.setdefault(tracker.tracker_id, [])
         waiting.append(pending)
         if len(waiting) > MAX_AWAITING_ACK:
@@ -243,7 +233,6 @@ class CommandCenter:
             stale = next((p for p in waiting if p.future is None or p.future.done()), waiting[0])
             waiting.remove(stale)
         self.logbook(tracker, f"{pending.label} {how}")
-        return encoded.data
 
     def _forget_sent(self, pending: PendingCommand) -> None:
         waiting = self.sent.get(pending.tracker_id, [])
@@ -283,7 +272,7 @@ class CommandCenter:
         pending.unsub_expiry = async_call_later(self.hass, self.queue_expiry, expire)
         self.logbook(tracker, f"{pending.label} queued until the tracker reports")
         self._save()
-        tracker.notify_listeners()
+        self.changed(tracker)
 
     @callback
     def _expire(self, tracker: TrackerState, pending: PendingCommand) -> None:
@@ -299,7 +288,7 @@ class CommandCenter:
                 pending.unsub_expiry = None
             self.logbook(tracker, f"{pending.label} {why}")
             self._save()
-            tracker.notify_listeners()
+            self.changed(tracker)
 
     def cancel(self, tracker: TrackerState) -> int:
         """Cancel every queued command of a tracker; how many there were."""
@@ -311,13 +300,12 @@ class CommandCenter:
     def pending_for(self, tracker_id: str) -> list[PendingCommand]:
         return self.queued.get(tracker_id, [])
 
-    def deliver(self, tracker: TrackerState, session: Session) -> bytes | None:
-        """Queued commands to send with the reply to the report that just arrived."""
+    def deliver(self, tracker: TrackerState, peer: Peer) -> None:
+        """Send the queued commands right after the reply to the report that just arrived."""
         queue = self.queued.get(tracker.tracker_id)
-        if not queue or session.codec is None:
-            return None
+        if not queue:
+            return
         now = dt_util.utcnow()
-        out: list[bytes] = []
         for pending in list(queue):
             if pending.command.kind is CommandKind.ENGINE_STOP and not pending.force:
                 try:
@@ -330,29 +318,24 @@ class CommandCenter:
                 pending.unsub_expiry()
                 pending.unsub_expiry = None
             try:
-                out.append(
-                    self._encode(
-                        tracker, pending, session, "delivered with the reply to its report"
-                    )
-                )
+                self._send(tracker, pending, peer, "delivered with the reply to its report")
             except ProtocolError as err:
                 self.logbook(tracker, f"{pending.label} not supported by this tracker: {err}")
                 continue
             if pending.command.kind is CommandKind.ENGINE_RESUME:
                 self._await_ack(tracker, pending)
         self._save()
-        tracker.notify_listeners()
-        return b"".join(out) or None
+        self.changed(tracker)
 
     # --- answers -----------------------------------------------------------------------------
 
-    def on_ack(self, tracker: TrackerState, ack: CommandAck, session: Session) -> None:
+    def on_ack(self, tracker: TrackerState, ack: CommandAck, peer: Peer) -> None:
         """Pair an acknowledgement with the command it answers; the tracker's word is final."""
         waiting = self.sent.get(tracker.tracker_id)
-        if not waiting or session.codec is None:
+        if not waiting:
             return
         for pending in waiting:
-            if pending.encoded is not None and session.codec.matches(pending.encoded, ack):
+            if pending.encoded is not None and peer.answers(pending.encoded, ack):
                 waiting.remove(pending)
                 outcome = {True: "done", False: "failed", None: "answered"}[ack.success]
                 self.logbook(tracker, f"{pending.label} {outcome} ({ack.result or 'no result'})")

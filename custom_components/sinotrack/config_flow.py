@@ -5,16 +5,13 @@ from __future__ import annotations
 import errno
 import socket
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
-    ConfigEntries,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    ConfigSubentry,
     ConfigSubentryFlow,
     OptionsFlow,
     SubentryFlowResult,
@@ -22,7 +19,6 @@ from homeassistant.config_entries import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 
-from .commands import DEFAULT_MAX_CUT_SPEED
 from .const import (
     CONF_COMMAND_STYLE,
     CONF_MAX_CONNECTIONS,
@@ -37,6 +33,7 @@ from .const import (
     CONF_UDP,
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
@@ -45,8 +42,13 @@ from .const import (
     SUBENTRY_TYPE_TRACKER,
     CommandStyle,
     NewTrackerPolicy,
+    valid_tracker_id,
 )
-from .trackers import default_tracker_name, valid_tracker_id
+from .subentries import (
+    add_tracker_subentry,
+    suggested_tracker_name,
+    tracker_owner,
+)
 
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
@@ -227,42 +229,6 @@ def _entry_on_port(hass: HomeAssistant, port: int) -> ConfigEntry | None:
         if entry.unique_id == str(port) or entry.data.get(CONF_PORT) == port:
             return entry
     return None
-
-
-def tracker_owner(hass: HomeAssistant, tracker_id: str) -> ConfigEntry | None:
-    """The listener entry (hub) a tracker ID is configured under: an ID belongs to one only."""
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if any(
-            sub.subentry_type == SUBENTRY_TYPE_TRACKER and sub.unique_id == tracker_id
-            for sub in entry.subentries.values()
-        ):
-            return entry
-    return None
-
-
-def suggested_tracker_name(hass: HomeAssistant, tracker_id: str) -> str:
-    """The default name of a new tracker: its map marker differs from every other tracker's."""
-    names = (
-        sub.title
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_TYPE_TRACKER
-    )
-    return default_tracker_name(tracker_id, names)
-
-
-def add_tracker_subentry(
-    manager: ConfigEntries, entry: ConfigEntry, tracker_id: str, name: str
-) -> ConfigSubentry:
-    """Add a tracker to the listener entry (the entry reloads and creates its device)."""
-    subentry = ConfigSubentry(
-        data=MappingProxyType({CONF_TRACKER_ID: tracker_id}),
-        subentry_type=SUBENTRY_TYPE_TRACKER,
-        title=name,
-        unique_id=tracker_id,
-    )
-    manager.async_add_subentry(entry, subentry)
-    return subentry
 
 
 class SinoTrackOptionsFlow(OptionsFlow):

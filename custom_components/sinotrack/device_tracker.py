@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.device_tracker import (  # type: ignore[attr-defined, unused-ignore]
     TrackerEntity,
@@ -14,9 +14,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .entity import SinoTrackEntity, add_per_tracker
-from .integration import SinoTrackConfigEntry
+from .entity import SinoTrackStateEntity, add_per_tracker
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -29,7 +31,7 @@ async def async_setup_entry(
     add_per_tracker(entry, async_add_entities, lambda tracker: [SinoTrackLocation(tracker)])
 
 
-class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
+class SinoTrackLocation(SinoTrackStateEntity, TrackerEntity, RestoreEntity):
     """Moves only on a valid fix newer than the one shown; stays put while offline."""
 
     _attr_name = None  # the device's name: the map shows "Motorbike", not "Motorbike Location"
@@ -40,21 +42,19 @@ class SinoTrackLocation(SinoTrackEntity, TrackerEntity, RestoreEntity):
     _attr_source_type = SourceType.GPS
     _attr_location_accuracy = 0
 
-    watches = ("latitude", "longitude")
-
     def __init__(self, tracker: TrackerState) -> None:
         super().__init__(tracker, "location")
 
-    def _shown(self) -> Any:
-        return (self.tracker.latitude, self.tracker.longitude)
-
-    @property
-    def latitude(self) -> float | None:
-        return self.tracker.latitude
-
-    @property
-    def longitude(self) -> float | None:
-        return self.tracker.longitude
+    def _refresh(self) -> bool:
+        tracker = self.tracker
+        changed = False
+        if tracker.latitude != self._attr_latitude:
+            self._attr_latitude = tracker.latitude
+            changed = True
+        if tracker.longitude != self._attr_longitude:  # most moves change one coordinate
+            self._attr_longitude = tracker.longitude
+            changed = True
+        return changed
 
     @property
     def extra_restore_state_data(self) -> ExtraStoredData:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
@@ -12,8 +12,10 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_TRACKER_ID, DOMAIN
 from .immobilizer import restore_style
-from .integration import SinoTrackConfigEntry
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_TRACKER_ID, "unique_id", "title", "latitude", "longitude", "tracker_id", "name"}
@@ -73,19 +75,19 @@ def _tracker(tracker: TrackerState, *, whole_iccid: bool = False) -> dict[str, A
 
 def _counters(entry: SinoTrackConfigEntry) -> dict[str, Any]:
     runtime = entry.runtime_data
-    listener = runtime.listener.stats
+    server = runtime.server.stats
     return {
         "listener": {
-            "connections_accepted": listener.connections_accepted,
-            "connections_refused": listener.connections_refused,
-            "connections_open": listener.connections_open,
-            "idle_timeouts": listener.idle_timeouts,
-            "bytes_received": listener.bytes_received,
-            "datagrams": listener.datagrams,
-            "unknown_protocol_bytes": listener.unknown_protocol_bytes,
-            "sink_errors": listener.sink_errors,
+            "connections_accepted": server.connections_accepted,
+            "connections_refused": server.connections_refused,
+            "connections_open": server.connections_open,
+            "idle_timeouts": server.idle_timeouts,
+            "bytes_received": server.bytes_received,
+            "datagrams": server.datagrams,
+            "unknown_protocol_bytes": server.unknown_protocol_bytes,
+            "sink_errors": server.sink_errors,
         },
-        "codec": asdict(listener.codec),
+        "codec": asdict(server.codec),
         "hub": asdict(runtime.hub.stats),
         "pending_trackers": len(runtime.hub.pending),
     }
@@ -103,7 +105,7 @@ async def async_get_config_entry_diagnostics(
         },
         "counters": _counters(entry),
         "trackers": [_tracker(t) for t in runtime.hub.trackers.values()],
-        "recent_frames": [redact_frame(f) for f in runtime.listener.stats.recent_frames],
+        "recent_frames": [redact_frame(f) for f in runtime.server.stats.recent_frames],
     }
 
 

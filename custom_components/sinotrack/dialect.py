@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .protocol.codec import Codec
-from .protocol.h02 import H02Codec
+from .protocol import Codec, H02Codec
 
 FOUR_G: Final = "4g"
 

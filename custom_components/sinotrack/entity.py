@@ -1,20 +1,21 @@
-"""Base entity: one tracker's device, and state written only when the shown value changes."""
+"""Base entity: one tracker's device; entities that follow the tracker through its signal."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, MANUFACTURER
+from .const import DOMAIN, MANUFACTURER, signal_tracker_status, signal_tracker_updated
 from .tracker import TrackerState
 
 if TYPE_CHECKING:
-    from .integration import SinoTrackConfigEntry
+    from . import SinoTrackConfigEntry
 
 
 def add_per_tracker(
@@ -32,12 +33,10 @@ def add_per_tracker(
 
 
 class SinoTrackEntity(Entity):
-    """Subscribes to its tracker's updates; subclasses say what they show in ``_shown`` and
-    which tracker fields (``tracker.WATCHABLE``) that depends on in ``watches``."""
+    """An entity of one tracker's device."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    watches: tuple[str, ...] = ()  # none: the entity does not follow the tracker's state
 
     def __init__(self, tracker: TrackerState, key: str) -> None:
         self.tracker = tracker
@@ -51,21 +50,29 @@ class SinoTrackEntity(Entity):
             model=tracker.model,
             sw_version=tracker.firmware,
         )
-        self._last_shown: Any = object()
 
-    def _shown(self) -> Any:
-        """What this entity shows; state is written only when it changes."""
+
+class SinoTrackStateEntity(SinoTrackEntity):
+    """Shows something of the tracker's state: recomputed on each of the tracker's signals,
+    written only when what it shows changed (the recorder keeps every state written)."""
+
+    _follows_status = False  # the tracker's status signal, not the one of its every message
+
+    def _refresh(self) -> bool:
+        """Recompute what the entity shows into its ``_attr_`` values; whether they changed."""
         raise NotImplementedError
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        if self.watches:
-            self.async_on_remove(self.tracker.watch(self.watches, self._tracker_updated))
-        self._last_shown = self._shown()
+        self._refresh()  # what the first state write shows
+        signal = signal_tracker_status if self._follows_status else signal_tracker_updated
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal(self.tracker.subentry_id), self._tracker_updated
+            )
+        )
 
     @callback
     def _tracker_updated(self) -> None:
-        shown = self._shown()
-        if shown != self._last_shown:
-            self._last_shown = shown
+        if self._refresh():
             self.async_write_ha_state()

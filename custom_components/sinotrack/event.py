@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import signal_tracker_alarm
 from .entity import SinoTrackEntity, add_per_tracker
-from .integration import SinoTrackConfigEntry
-from .protocol.model import Alarm
+from .protocol import Alarm
 from .tracker import AlarmEvent, TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -32,14 +38,13 @@ class SinoTrackAlarm(SinoTrackEntity, EventEntity):
     def __init__(self, tracker: TrackerState) -> None:
         super().__init__(tracker, "alarm")
 
-    def _shown(self) -> None:
-        return None  # state changes only through events
-
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        listeners = self.tracker.alarm_listeners
-        listeners.append(self._alarm)
-        self.async_on_remove(lambda: listeners.remove(self._alarm))
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_tracker_alarm(self.tracker.subentry_id), self._alarm
+            )
+        )
 
     @callback
     def _alarm(self, event: AlarmEvent) -> None:

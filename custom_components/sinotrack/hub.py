@@ -1,7 +1,9 @@
 """One hub per listener entry: trackers, new-tracker policy, online/offline, repairs.
 
-The listener hands every decoded message to ``Hub.handle`` (synchronously, on the event loop);
-the hub folds it into the tracker's state and tells that tracker's entities.
+The server hands every decoded message to ``Hub.handle`` (synchronously, on the event loop) with
+the peer it came from. The hub folds it into the tracker's state, fires the tracker's dispatcher
+signal (its entities look again), decides whether the message is answered and answers through the
+peer, then sends the commands queued for that tracker through the same peer.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from . import dialect
-from .commands import DEFAULT_MAX_CUT_SPEED, CommandCenter, CommandResult
+from .commands import CommandCenter, CommandResult
 from .const import (
     CONF_COMMAND_STYLE,
     CONF_MAX_CUT_SPEED,
@@ -34,19 +37,32 @@ from .const import (
     CONF_R12_REPLIES,
     CONF_TRACKER_ID,
     DEFAULT_COMMAND_STYLE,
+    DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_R12_REPLIES,
     DOMAIN,
-    SUBENTRY_TYPE_TRACKER,
     CommandStyle,
     NewTrackerPolicy,
+    signal_tracker_alarm,
+    signal_tracker_status,
+    signal_tracker_updated,
+    valid_tracker_id,
 )
-from .listener import ReplacedReply, Session
+from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
 from .profiles import TrackerProfiles
-from .protocol.model import Command, CommandAck, Decoded, DeviceInfo
+from .protocol import Command, CommandAck, Decoded
+
+# The protocol's model/firmware message, not Home Assistant's DeviceInfo (to be renamed there).
+from .protocol import DeviceInfo as DeviceInfoMessage
+from .server import Peer
+from .subentries import (
+    add_tracker_subentry,
+    suggested_tracker_name,
+    tracker_owner,
+    tracker_subentries,
+)
 from .tracker import Outcome, TrackerState
-from .trackers import valid_tracker_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,22 +91,29 @@ class HubStats:
 class Hub:
     """The trackers of one listener entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        *,
+        clock_min_span_s: float = OFFSET_MIN_SPAN_S,
+    ) -> None:
         self.hass = hass
         self.entry = entry
         self.trackers: dict[str, TrackerState] = {}
-        self.sessions: dict[str, Session] = {}
-        # Unknown trackers waiting for a decision: their latest messages and connection.
-        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Session]]] = (
-            OrderedDict()
-        )
+        self.peers: dict[str, Peer] = {}  # which peer speaks for which tracker
+        # Unknown trackers waiting for a decision: their latest messages and peer.
+        self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Peer]]] = OrderedDict()
+        self._clock_min_span_s = clock_min_span_s  # how long a local-time offset must hold
         self.stats = HubStats()
         self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
         self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
         self._adders: list[PlatformAdder] = []
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
-        self.commands = CommandCenter(hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of)
+        self.commands = CommandCenter(
+            hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
+        )
         self.profiles = TrackerProfiles(hass, entry.entry_id)  # loaded before start()
         self.apply_options(entry.options)
 
@@ -130,11 +153,7 @@ class Hub:
     @callback
     def sync_subentries(self) -> None:
         """Create state for new tracker subentries, drop removed ones."""
-        wanted: dict[str, ConfigSubentry] = {
-            str(sub.data[CONF_TRACKER_ID]): sub
-            for sub in self.entry.subentries.values()
-            if sub.subentry_type == SUBENTRY_TYPE_TRACKER
-        }
+        wanted: dict[str, ConfigSubentry] = dict(tracker_subentries(self.entry))
         for tracker_id in list(self.trackers):
             if tracker_id not in wanted:
                 del self.trackers[tracker_id]
@@ -146,23 +165,27 @@ class Hub:
                 tracker.name = sub.title
                 tracker.max_cut_speed = max_cut_speed
                 self._apply_settings(tracker, sub)
-                if (session := self.sessions.get(tracker_id)) is not None:
-                    dialect.tune(session.codec, tracker.dialect, tracker.r12_replies)
+                if (known := self.peers.get(tracker_id)) is not None:
+                    dialect.tune(known.codec, tracker.dialect, tracker.r12_replies)
                 continue
-            tracker = TrackerState(tracker_id, sub.title, sub.subentry_id)
-            tracker.max_cut_speed = max_cut_speed
-            tracker.clock.min_span_s = self.clock_min_span_s
-            tracker.dialect = self.profiles.dialect(tracker_id)
-            tracker.iccid = self.profiles.iccid(tracker_id)
+            tracker = TrackerState(
+                tracker_id,
+                sub.title,
+                sub.subentry_id,
+                max_cut_speed=max_cut_speed,
+                clock=FixClock(min_span_s=self._clock_min_span_s),
+                dialect=self.profiles.dialect(tracker_id),
+                iccid=self.profiles.iccid(tracker_id),
+            )
             self._apply_settings(tracker, sub)
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
-            for decoded, received, received_mono, session in self.pending.pop(tracker_id, ()):
+            for decoded, received, received_mono, peer in self.pending.pop(tracker_id, ()):
                 self._apply(tracker, decoded, received, received_mono, None)
-                self._learn(tracker, session)
-                if session.is_open:  # commands reach it before its next report
-                    self.sessions[tracker_id] = session
-                    dialect.tune(session.codec, tracker.dialect, tracker.r12_replies)
+                self._learn(tracker, peer)
+                if peer.is_open:  # commands reach it before its next report
+                    self.peers[tracker_id] = peer
+                    dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
             for adder in self._adders:
                 adder(tracker)
 
@@ -177,35 +200,37 @@ class Hub:
         except ValueError:
             tracker.command_style = DEFAULT_COMMAND_STYLE
 
-    clock_min_span_s = 60.0  # tests shorten it
-
     # --- the hot path ------------------------------------------------------------------------
 
-    def handle(self, decoded: Decoded, session: Session) -> bytes | ReplacedReply | None:
-        """Take one decoded message from the listener (Sink protocol)."""
+    def handle(self, decoded: Decoded, peer: Peer) -> None:
+        """Take one decoded message from the server and answer it through its peer."""
         self.stats.messages += 1
         tracker_id = decoded.message.device_id
         tracker = self.trackers.get(tracker_id)
         if tracker is None:
-            self._unknown(tracker_id, decoded, session)
-            return None
-        if self.sessions.get(tracker_id) is not session:
-            self._claim(tracker_id, session)
-            dialect.tune(session.codec, tracker.dialect, tracker.r12_replies)
-        self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), session)
-        if tracker.dialect is None:
-            self._learn(tracker, session)
-        extra = None
-        if tracker_id in self.commands.queued:
-            extra = self.commands.deliver(tracker, session)
-        if not tracker.r12_replies and decoded.reply and dialect.is_r12(decoded.reply):
-            # Made before this connection was known as this tracker's: the codec now knows.
-            return ReplacedReply(None, extra)
-        return extra
+            self._unknown(tracker_id, decoded, peer)
+        else:
+            if self.peers.get(tracker_id) is not peer:
+                self._claim(tracker_id, peer)
+                dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
+            self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), peer)
+            if tracker.dialect is None:
+                self._learn(tracker, peer)
+        # Every message the protocol answers is answered, from a known tracker or not (an
+        # unanswered tracker resends, and may drop its link): the hub decides only whether a
+        # tracker that wants no R12 gets none (the codec made this one before it knew whose
+        # connection this is; it knows now).
+        reply = decoded.reply
+        if reply and tracker is not None and not tracker.r12_replies and dialect.is_r12(reply):
+            reply = None
+        if reply:
+            peer.send(reply)
+        if tracker is not None and tracker_id in self.commands.queued:
+            self.commands.deliver(tracker, peer)  # right after the reply, in the same write
 
-    def _learn(self, tracker: TrackerState, session: Session) -> None:
+    def _learn(self, tracker: TrackerState, peer: Peer) -> None:
         """A tracker that showed the 4G dialect is remembered as one (V6/V8 reports)."""
-        spoken = dialect.spoken(session.codec)
+        spoken = dialect.spoken(peer.codec)
         if spoken == dialect.FOUR_G and tracker.dialect != spoken:
             tracker.dialect = spoken
             self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
@@ -216,25 +241,37 @@ class Hub:
         decoded: Decoded,
         received: datetime,
         received_mono: float,
-        session: Session | None,
+        peer: Peer | None,
     ) -> None:
         message = decoded.message
-        before = tracker.snapshot()
+        status = tracker.status_key()
         iccid = tracker.iccid
         outcome = tracker.apply(message, received, received_mono)
         if tracker.iccid != iccid:
             self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
-        if isinstance(message, CommandAck) and session is not None:
-            self.commands.on_ack(tracker, message, session)
+        if isinstance(message, CommandAck) and peer is not None:
+            self.commands.on_ack(tracker, message, peer)
         self._account(tracker, outcome)
-        if isinstance(message, DeviceInfo) and (message.model or message.firmware):
+        if isinstance(message, DeviceInfoMessage) and (message.model or message.firmware):
             self.update_device(tracker)
         if not tracker.online:
             tracker.online = True
             if tracker.went_offline:
                 tracker.went_offline = False
                 _LOGGER.info("Tracker %s is back online", tracker.name)
-        tracker.notify(outcome, before)
+        # Each entity looks again and writes only if what it shows changed.
+        async_dispatcher_send(self.hass, signal_tracker_updated(tracker.subentry_id))
+        if tracker.status_key() != status:
+            self.status_changed(tracker)
+        # The alarms after the state: automations triggered by one see the state it came with.
+        for event in outcome.alarms:
+            async_dispatcher_send(self.hass, signal_tracker_alarm(tracker.subentry_id), event)
+
+    @callback
+    def status_changed(self, tracker: TrackerState) -> None:
+        """Tell the entities that follow the tracker's status (``TrackerState.status_key``, and
+        the immobilizer's queued command) to look again."""
+        async_dispatcher_send(self.hass, signal_tracker_status(tracker.subentry_id))
 
     def _account(self, tracker: TrackerState, outcome: Outcome) -> None:
         if outcome.untrusted_time:
@@ -244,21 +281,21 @@ class Hub:
         if outcome.offset_changed:
             self._offset_issue(tracker)
 
-    def session_closed(self, session: Session) -> None:
-        """A connection ended: forget it as the route to its tracker (Sink protocol)."""
-        for tracker_id, known in list(self.sessions.items()):
-            if known is session:
-                del self.sessions[tracker_id]
+    def peer_closed(self, peer: Peer) -> None:
+        """A connection ended: forget it as the way to its tracker."""
+        for tracker_id, known in list(self.peers.items()):
+            if known is peer:
+                del self.peers[tracker_id]
 
-    def _claim(self, tracker_id: str, session: Session) -> None:
+    def _claim(self, tracker_id: str, peer: Peer) -> None:
         """The newest connection of a tracker wins; an older TCP one is closed.
 
         A tracker whose mobile link died reconnects before we notice the old connection is gone:
         that is normal. When new connections keep taking over one ID, two devices share it.
         """
-        old = self.sessions.get(tracker_id)
-        self.sessions[tracker_id] = session
-        if old is None or old.kind != "tcp" or not old.is_open or session.kind != "tcp":
+        old = self.peers.get(tracker_id)
+        self.peers[tracker_id] = peer
+        if old is None or not old.stream or not old.is_open or not peer.stream:
             return
         now = time.monotonic()
         takeovers = self._takeovers.setdefault(tracker_id, deque(maxlen=DUPLICATE_TAKEOVERS))
@@ -272,8 +309,8 @@ class Hub:
                 "Connections keep taking over tracker %s (now %s, before %s): two devices "
                 "may share this ID; using the newest",
                 tracker_id,
-                session.peer,
-                old.peer,
+                peer.name,
+                old.name,
             )
             ir.async_create_issue(
                 self.hass,
@@ -285,7 +322,7 @@ class Hub:
                 translation_placeholders={"name": self.trackers[tracker_id].name},
             )
         else:
-            _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, session.peer)
+            _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, peer.name)
         old.close()
 
     # --- commands ----------------------------------------------------------------------------
@@ -300,9 +337,7 @@ class Hub:
                 translation_key="unknown_tracker",
                 translation_placeholders={"tracker_id": tracker_id},
             )
-        return await self.commands.send(
-            tracker, self.sessions.get(tracker_id), command, force=force
-        )
+        return await self.commands.send(tracker, self.peers.get(tracker_id), command, force=force)
 
     def _switch_of(self, tracker_id: str) -> str | None:
         return er.async_get(self.hass).async_get_entity_id(
@@ -311,7 +346,7 @@ class Hub:
 
     # --- unknown trackers --------------------------------------------------------------------
 
-    def _unknown(self, tracker_id: str, decoded: Decoded, session: Session) -> None:
+    def _unknown(self, tracker_id: str, decoded: Decoded, peer: Peer) -> None:
         if not valid_tracker_id(tracker_id):
             self.stats.invalid_ids += 1
             return
@@ -324,18 +359,12 @@ class Hub:
                 self.stats.unknown_dropped += 1
                 return
             queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
-            queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
+            queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
             self._new_tracker(tracker_id)  # "add" creates the tracker (and takes the queue) at once
             return
-        queue.append((decoded, dt_util.utcnow(), time.monotonic(), session))
+        queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
 
     def _new_tracker(self, tracker_id: str) -> None:
-        from .config_flow import (  # noqa: PLC0415 - avoids a cycle
-            add_tracker_subentry,
-            suggested_tracker_name,
-            tracker_owner,
-        )
-
         # A tracker ID belongs to one hub: one configured under another hub is not added here
         # by itself; its discovery tells the user where it belongs.
         if self.policy is NewTrackerPolicy.ADD and tracker_owner(self.hass, tracker_id) is None:
@@ -376,7 +405,7 @@ class Hub:
                     tracker.name,
                     self.offline_after,
                 )
-                tracker.notify_listeners()
+                self.status_changed(tracker)
 
     def _offset_issue(self, tracker: TrackerState) -> None:
         issue_id = f"local_time_{tracker.tracker_id}"

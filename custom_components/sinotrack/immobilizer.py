@@ -16,8 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, CommandStyle
 from .dialect import FOUR_G
-from .protocol.codec import Codec
-from .protocol.model import Command, CommandKind, EncodedCommand
+from .protocol import Command, CommandKind, EncodedCommand
 
 if TYPE_CHECKING:
     from .tracker import TrackerState
@@ -41,10 +40,11 @@ def restore_style(tracker: TrackerState) -> CommandStyle:
     return CommandStyle.FOUR_G if tracker.dialect == FOUR_G else CommandStyle.CLASSIC
 
 
-def for_codec(tracker: TrackerState, command: Command, codec: Codec) -> Command:
-    """The command as this connection's codec gets it: H02 engine commands name their form
-    (other protocols use ``Command.text`` for their own variants and never get these)."""
-    if command.kind not in IMMOBILIZER_KINDS or codec.protocol != "h02":
+def for_protocol(tracker: TrackerState, command: Command, protocol: str | None) -> Command:
+    """The command as the codec of the tracker's connection (``protocol``) gets it: H02 engine
+    commands name their form (other protocols use ``Command.text`` for their own variants and
+    never get these)."""
+    if command.kind not in IMMOBILIZER_KINDS or protocol != "h02":
         return command
     return dataclasses.replace(command, text=CODEC_TEXT[restore_style(tracker)])
 

@@ -14,8 +14,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN
-from .trackers import valid_iccid, valid_tracker_id
+from .const import DOMAIN, valid_iccid, valid_tracker_id
 
 STORAGE_VERSION = 1
 SAVE_DELAY_S = 5.0

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
 from homeassistant.components.sensor import (
@@ -22,15 +23,18 @@ from homeassistant.const import (
     UnitOfLength,
     UnitOfSpeed,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import DOMAIN
-from .entity import SinoTrackEntity
-from .integration import SinoTrackConfigEntry
+from .const import DOMAIN, signal_tracker_status
+from .entity import SinoTrackStateEntity
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -40,22 +44,21 @@ class SinoTrackSensorDescription(SensorEntityDescription):
     """A tracker value shown as a sensor."""
 
     value_fn: Callable[[TrackerState], StateType | datetime]
-    watches: tuple[str, ...]  # the tracker fields value_fn reads
+    status: bool = False  # follows the tracker's status signal: changes a few times a day
     only_when_reported: bool = False  # created once the tracker reports it (not every model does)
 
 
 SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     SinoTrackSensorDescription(
         key="battery",
-        watches=("battery_percent",),
         device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda t: t.battery_percent,
+        status=True,
     ),
     SinoTrackSensorDescription(
         key="speed",
-        watches=("speed_kmh",),
         device_class=SensorDeviceClass.SPEED,
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
@@ -64,7 +67,6 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="course",
-        watches=("course",),
         native_unit_of_measurement=DEGREE,
         entity_registry_enabled_default=False,
         suggested_display_precision=0,
@@ -72,7 +74,6 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="signal",
-        watches=("signal",),
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -80,7 +81,6 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="satellites",
-        watches=("satellites",),
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -88,7 +88,6 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="last_seen",
-        watches=("last_seen",),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         # Disabled by default, as Z-Wave JS does with its own "Last seen": it changes with every
@@ -103,7 +102,6 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="odometer",
-        watches=("odometer_km",),
         device_class=SensorDeviceClass.DISTANCE,
         native_unit_of_measurement=UnitOfLength.KILOMETERS,
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -113,7 +111,6 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="voltage",
-        watches=("voltage",),
         device_class=SensorDeviceClass.VOLTAGE,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -124,10 +121,10 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="iccid",  # the SIM's number, to top it up: H02 4G trackers send it at power-on (V6)
-        watches=("iccid",),
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda t: t.iccid,
+        status=True,
     ),
 )
 
@@ -160,21 +157,33 @@ async def async_setup_entry(
         @callback
         def first_report() -> None:
             # Odometer and voltage appear the first time the tracker reports them.
-            if not waiting:
-                return  # stays subscribed: removing it mid-notification would skip a listener
             for description in [d for d in waiting if d.value_fn(tracker) is not None]:
                 waiting.remove(description)
                 async_add_entities(
                     [SinoTrackSensor(tracker, description)],
                     config_subentry_id=tracker.subentry_id,
                 )
+            if not waiting:
+                stop()  # the dispatcher iterates over a copy: leaving while it signals is safe
 
-        tracker.watch(("odometer_km", "voltage"), first_report)
+        # The status signal tells when one of them first appears (TrackerState.status_key).
+        unsubscribe: CALLBACK_TYPE | None = async_dispatcher_connect(
+            hass, signal_tracker_status(tracker.subentry_id), first_report
+        )
+
+        @callback
+        def stop() -> None:
+            nonlocal unsubscribe
+            if unsubscribe is not None:
+                unsubscribe()
+                unsubscribe = None
+
+        entry.async_on_unload(stop)
 
     entry.runtime_data.hub.register_platform(add)
 
 
-class SinoTrackSensor(SinoTrackEntity, RestoreSensor):
+class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
     """Shows the tracker's value, or the restored one until the tracker reports it."""
 
     entity_description: SinoTrackSensorDescription
@@ -182,17 +191,18 @@ class SinoTrackSensor(SinoTrackEntity, RestoreSensor):
     def __init__(self, tracker: TrackerState, description: SinoTrackSensorDescription) -> None:
         super().__init__(tracker, description.key)
         self.entity_description = description
-        self.watches = description.watches
+        self._follows_status = description.status
         self._value_fn = description.value_fn
         self._restored: StateType | date | datetime | Decimal = None
 
-    def _shown(self) -> StateType | date | datetime | Decimal:
-        value = self._value_fn(self.tracker)  # once per report per entity: kept lean
-        return self._restored if value is None else value
-
-    @property
-    def native_value(self) -> StateType | date | datetime | Decimal:
-        return self._shown()
+    def _refresh(self) -> bool:
+        value: StateType | date | datetime | Decimal = self._value_fn(self.tracker)
+        if value is None:
+            value = self._restored
+        if value == self._attr_native_value:
+            return False
+        self._attr_native_value = value
+        return True
 
     async def async_added_to_hass(self) -> None:
         if (last := await self.async_get_last_sensor_data()) is not None:

@@ -16,7 +16,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import DOMAIN
 from .hub import Hub
-from .protocol.model import Command, CommandKind
+from .protocol import Command, CommandKind
 
 ATTR_FORCE = "force"
 ATTR_SECONDS = "seconds"

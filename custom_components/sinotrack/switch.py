@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import SinoTrackEntity, add_per_tracker
+from .entity import SinoTrackStateEntity, add_per_tracker
 from .hub import Hub
 from .immobilizer import IMMOBILIZER_KINDS
-from .integration import SinoTrackConfigEntry
-from .protocol.model import Command, CommandKind
+from .protocol import Command, CommandKind
 from .tracker import TrackerState
+
+if TYPE_CHECKING:
+    from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 1  # one engine command at a time per platform
 
@@ -28,15 +30,16 @@ async def async_setup_entry(
     add_per_tracker(entry, async_add_entities, lambda tracker: [SinoTrackImmobilizer(hub, tracker)])
 
 
-class SinoTrackImmobilizer(SinoTrackEntity, SwitchEntity, RestoreEntity):
+class SinoTrackImmobilizer(SinoTrackStateEntity, SwitchEntity, RestoreEntity):
     """Turning it on asks the tracker to cut the engine; it turns on once the tracker confirms."""
 
-    watches = ("immobilized",)  # pending commands change it through full refreshes
+    _follows_status = True  # the immobilizer flag and the command queue
 
     def __init__(self, hub: Hub, tracker: TrackerState) -> None:
         super().__init__(tracker, "immobilizer")
         self.hub = hub
         self._restored: bool | None = None
+        self._attr_extra_state_attributes = {"pending_command": None}
 
     def _pending(self) -> str | None:
         for pending in self.hub.commands.pending_for(self.tracker.tracker_id):
@@ -44,17 +47,18 @@ class SinoTrackImmobilizer(SinoTrackEntity, SwitchEntity, RestoreEntity):
                 return pending.command.kind.value
         return None
 
-    def _shown(self) -> Any:
-        return (self.is_on, self._pending())
-
-    @property
-    def is_on(self) -> bool | None:
-        value = self.tracker.immobilized
-        return self._restored if value is None else value
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        return {"pending_command": self._pending()}
+    def _refresh(self) -> bool:
+        is_on = self.tracker.immobilized
+        if is_on is None:
+            is_on = self._restored
+        pending = self._pending()
+        if is_on == self._attr_is_on and pending == self._attr_extra_state_attributes.get(
+            "pending_command"
+        ):
+            return False
+        self._attr_is_on = is_on
+        self._attr_extra_state_attributes = {"pending_command": pending}
+        return True
 
     async def async_added_to_hass(self) -> None:
         if (last := await self.async_get_last_state()) is not None:

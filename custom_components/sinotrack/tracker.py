@@ -1,54 +1,35 @@
-"""The last known state of one tracker, and how each message changes it (no Home Assistant)."""
+"""The last known state of one tracker, and how each message changes it (no Home Assistant).
+
+Pure state: the hub folds each message in (``TrackerState.apply``) and then tells the tracker's
+entities through its dispatcher signal; nothing here knows who shows what.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain, compress
-from operator import attrgetter, ne
 from typing import Any, Final
 
-from .const import DEFAULT_COMMAND_STYLE, DEFAULT_R12_REPLIES, CommandStyle
+from .const import (
+    DEFAULT_COMMAND_STYLE,
+    DEFAULT_MAX_CUT_SPEED,
+    DEFAULT_R12_REPLIES,
+    CommandStyle,
+    valid_iccid,
+)
 from .fix_clock import FixClock
-from .protocol.model import (
+from .protocol import (
     Alarm,
     CellReport,
     CommandAck,
-    DeviceInfo,
+    DeviceInfo,  # the protocol's model/firmware message, not Home Assistant's DeviceInfo
     Flags,
     Heartbeat,
     Message,
     Position,
 )
-from .trackers import valid_iccid
 
 MOVING_SPEED_KMH = 5.0  # below this a parked tracker's GPS drift is not movement
-
-Listener = Callable[[], None]
-
-# What entities show (no entity shows fix_time or altitude). A message wakes only the entities
-# watching a field it changed: a typical report moves the tracker and changes its speed, and the
-# other entities are not even asked.
-WATCHABLE: Final = (
-    "latitude",
-    "longitude",
-    "speed_kmh",
-    "course",
-    "battery_percent",
-    "voltage",
-    "odometer_km",
-    "signal",
-    "satellites",
-    "last_seen",
-    "online",
-    "ignition",
-    "external_power",
-    "immobilized",
-    "iccid",
-)
-_FIELD_INDEX: Final = {name: index for index, name in enumerate(WATCHABLE)}
-_snapshot = attrgetter(*WATCHABLE)
 
 
 @dataclass(slots=True)
@@ -95,7 +76,7 @@ class TrackerState:
     last_seen_mono: float = 0.0
     report_time: datetime | None = None  # receive time of the latest (not late) position
     report_speed_kmh: float | None = None  # its speed, valid fix or not: what the interlock checks
-    max_cut_speed: float = 20.0  # km/h: above this an engine cut is refused
+    max_cut_speed: float = DEFAULT_MAX_CUT_SPEED  # km/h: above this an engine cut is refused
     online: bool = False
     went_offline: bool = False  # so "back online" is logged once, and only after "offline"
     ignition: bool | None = None
@@ -114,15 +95,24 @@ class TrackerState:
     r12_replies: bool = DEFAULT_R12_REPLIES  # the tracker's settings (subentry)
     command_style: CommandStyle = DEFAULT_COMMAND_STYLE
     clock: FixClock = field(default_factory=FixClock)
-    listeners: list[Listener] = field(default_factory=list)  # everyone, for a full refresh
-    watchers: list[list[Listener]] = field(  # per field of WATCHABLE, in its order
-        default_factory=lambda: [[] for _ in WATCHABLE]
-    )
-    alarm_listeners: list[Callable[[AlarmEvent], None]] = field(default_factory=list)
 
     @property
     def moving(self) -> bool | None:
         return None if self.speed_kmh is None else self.speed_kmh >= MOVING_SPEED_KMH
+
+    def status_key(self) -> tuple[object, ...]:
+        """What changes the tracker's status (its rarer signal fires when this does): online,
+        the status word (the flags come from it), the immobilizer, the battery, and whether the
+        values only some models report have appeared (their sensors are created then), the SIM."""
+        return (
+            self.online,
+            self.status,
+            self.immobilized,
+            self.battery_percent,
+            self.odometer_km is None,
+            self.voltage is None,
+            self.iccid,
+        )
 
     def apply(self, message: Message, received: datetime, received_mono: float) -> Outcome:
         """Fold one message into the state; never moves the tracker back or onto a bad fix."""
@@ -251,37 +241,3 @@ class TrackerState:
                 data["speed"] = pos.speed_kmh
             events.append(AlarmEvent(alarm, data))
         return tuple(events)
-
-    def watch(self, fields: Iterable[str], listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` when a message changes one of ``fields`` (names of WATCHABLE),
-        and on every full refresh. Returns the function that unsubscribes it."""
-        lists = [self.listeners] + [self.watchers[_FIELD_INDEX[name]] for name in fields]
-        for listeners in lists:
-            listeners.append(listener)
-
-        def unwatch() -> None:
-            for listeners in lists:
-                listeners.remove(listener)
-
-        return unwatch
-
-    def snapshot(self) -> tuple[Any, ...]:
-        """The watched fields now: what ``notify`` compares against after a message."""
-        return _snapshot(self)  # type: ignore[no-any-return, unused-ignore]
-
-    def notify_listeners(self) -> None:
-        """A full refresh: every entity looks again (offline, pending commands …)."""
-        for listener in self.listeners:
-            listener()
-
-    def notify(self, outcome: Outcome, before: tuple[Any, ...]) -> None:
-        """Wake the entities watching a field that changed since ``before``; then fire the
-        alarms, after the state, so automations see the new state."""
-        # The watchers of each changed field, in field order, each entity once. (No "anything
-        # changed?" test first: every report changes last_seen.)
-        changed = compress(self.watchers, map(ne, before, _snapshot(self)))
-        for listener in dict.fromkeys(chain.from_iterable(changed)):
-            listener()
-        for event in outcome.alarms:
-            for alarm_listener in self.alarm_listeners:
-                alarm_listener(event)

@@ -11,7 +11,9 @@ Measured in the Home Assistant process:
   every tracker reports once in-process before, so its entities' states are there already and
   only the connections are counted); tracemalloc gives the Python-heap part of it;
 - CPU: user + system time of the whole process over the reporting window ÷ wall time, as a
-  percentage of one core.
+  percentage of one core, and the same time ÷ the reports taken in the window
+  (``cpu_us_per_report``: what one report costs at a real fleet's pace, every wake-up of the
+  event loop included).
 The open-file limit is raised to the hard limit in both processes. The last line is one JSON
 object.
 """
@@ -64,43 +66,41 @@ class GcTime:
 class Totals:
     """Counters summed over the listener entries."""
 
-    def __init__(self, hubs: list[Any], listeners: list[Any]) -> None:
+    def __init__(self, hubs: list[Any], servers: list[Any]) -> None:
         self.hubs = hubs
-        self.listeners = listeners
+        self.servers = servers
 
     def open(self) -> int:
-        return sum(listener.stats.connections_open for listener in self.listeners)
+        return sum(server.stats.connections_open for server in self.servers)
 
     def messages(self) -> int:
         return sum(hub.stats.messages for hub in self.hubs)
 
 
-class _PrimeSession:
-    kind = "udp"
-    peer = "prime"
-    codec = None
-    is_open = False
-
-    def send(self, data: bytes) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def prime(entries: list[Any]) -> None:
-    """One report per tracker straight into each hub (no socket)."""
+    """One report per tracker straight into each hub (no socket: the replies go nowhere)."""
+    from custom_components.sinotrack.server import Peer
+
+    class Nowhere(Peer):
+        stream = False
+        name = "prime"
+        codec = None
+        is_open = False
+
+        def send(self, data: bytes) -> None:
+            pass
+
     clock = loadgen.Clock()
     clock.update()
     for entry in entries:
-        listener, hub = entry.runtime_data.listener, entry.runtime_data.hub
-        session = _PrimeSession()
+        server, hub = entry.runtime_data.server, entry.runtime_data.hub
+        peer = Nowhere()
         for tracker_id in list(hub.trackers):
             report = loadgen.Conn(int(tracker_id[1:]), None).report(clock)  # type: ignore[arg-type]
-            codec, _ = listener.new_codec(report)
+            codec, _ = server.new_codec(report)
             for decoded in codec.feed(report):
-                hub.handle(decoded, session)
-            hub.sessions.pop(tracker_id, None)
+                hub.handle(decoded, peer)
+            hub.peers.pop(tracker_id, None)
 
 
 def rss() -> int:
@@ -135,10 +135,10 @@ async def bench(args: argparse.Namespace) -> int:
                     await setup_integration(hass, devenv.free_port(), count, first=first)
                 )
             setup_s = time.monotonic() - t0
-            ports = ",".join(str(e.runtime_data.listener.bound_port) for e in entries)
+            ports = ",".join(str(e.runtime_data.server.bound_port) for e in entries)
             hubs = [e.runtime_data.hub for e in entries]
-            listeners = [e.runtime_data.listener for e in entries]
-            stats = Totals(hubs, listeners)
+            servers = [e.runtime_data.server for e in entries]
+            stats = Totals(hubs, servers)
             # Every tracker reports once in-process first, so the states its entities write on
             # a first report are not counted as connection memory.
             prime(entries)
@@ -210,6 +210,7 @@ async def bench(args: argparse.Namespace) -> int:
     traced_per_conn = (traced1 - traced0) / args.connections
     cpu_pct = (cpu1 - cpu0) / (wall1 - wall0) * 100
     rate = (msgs1 - msgs0) / (wall1 - wall0)
+    cpu_us_per_report = (cpu1 - cpu0) / max(1, msgs1 - msgs0) * 1e6
     info = machine()
     print(
         f"Home Assistant {info['home_assistant']}, Python {info['python']}, "
@@ -235,10 +236,12 @@ async def bench(args: argparse.Namespace) -> int:
         f"  CPU while reporting    {cpu_pct:8.2f} % of one core over {wall1 - wall0:.0f} s "
         f"({rate:.1f} reports/s, every {args.interval:.0f} s per tracker)"
     )
+    print(f"  CPU per report         {cpu_us_per_report:8.0f} us (the whole process)")
     result = {
         "connections": args.connections,
         "bytes_per_connection": round(per_conn),
         "cpu_percent": round(cpu_pct, 2),
+        "cpu_us_per_report": round(cpu_us_per_report),
         "traced_bytes_per_connection": round(traced_per_conn),
         "reports_per_s": round(rate, 1),
         "idle_cpu_percent": round(idle_pct, 2),

@@ -1,10 +1,13 @@
-"""The tracker port: an asyncio TCP server and UDP endpoint running the protocol codecs.
+"""The tracker port: an asyncio TCP server and UDP endpoint, one peer object per tracker link.
 
-One ``TcpSession`` per connection and one ``UdpPeer`` per datagram source. A session recognises its
-protocol from the first bytes, feeds everything through that codec, hands each message to the sink
-(the hub) and only then writes the reply the device expects. It knows messages, not entities.
+A peer is a TCP connection (``TcpPeer``) or a UDP source address (``UdpPeer``). It owns its
+transport and its codec (picked from the first bytes) and is the one way in and the one way out
+for bytes: what arrives goes through its codec and each message to the receiver (the hub), which
+answers, and sends queued commands, through ``Peer.send`` / ``Peer.send_command``. The server
+knows messages and peers, not trackers or entities; it bounds what a peer may cost (connections,
+buffers, idle time) and counts what it refuses.
 
-Sessions are ``asyncio.Protocol`` callbacks, not tasks: nothing is left running per connection,
+TCP peers are ``asyncio.Protocol`` callbacks, not tasks: nothing is left running per connection,
 and a connection costs a few hundred bytes plus its codec buffer.
 """
 
@@ -18,13 +21,23 @@ import resource
 import socket
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import ClassVar, Protocol
 
-from .protocol import detect, start_pattern
-from .protocol.codec import DEFAULT_MAX_BUFFER, Codec
-from .protocol.model import CodecStats, Decoded, DecodeError
+from .protocol import (
+    DEFAULT_MAX_BUFFER,
+    Codec,
+    CodecStats,
+    Command,
+    CommandAck,
+    Decoded,
+    DecodeError,
+    EncodedCommand,
+    ProtocolError,
+    detect,
+    start_pattern,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,28 +53,18 @@ FD_HEADROOM = 64  # file descriptors always left to the rest of Home Assistant
 OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
-@dataclass(frozen=True, slots=True)
-class ReplacedReply:
-    """What the sink sends for a message instead of the codec's reply (see ``Sink.handle``)."""
+class Receiver(Protocol):
+    """Where decoded messages go (the hub): it answers through the peer."""
 
-    reply: bytes | None  # written in place of ``Decoded.reply`` (None: nothing)
-    extra: bytes | None = None  # written right after it
+    def handle(self, decoded: Decoded, peer: Peer) -> None:
+        """Take one message; send its reply (and queued commands) through ``peer``."""
 
-
-class Sink(Protocol):
-    """Where decoded messages go (the hub)."""
-
-    def handle(self, decoded: Decoded, session: Session) -> bytes | ReplacedReply | None:
-        """Take one message; return bytes to deliver right after the device's reply, if any,
-        or a ``ReplacedReply`` when the device must not get the reply the codec made (a
-        setting the codec learns only once the message has told whose connection this is)."""
-
-    def session_closed(self, session: Session) -> None:
-        """A TCP session has ended."""
+    def peer_closed(self, peer: Peer) -> None:
+        """A TCP connection has ended."""
 
 
 @dataclass(slots=True)
-class ListenerStats:
+class ServerStats:
     """Counters for diagnostics: what came in and what was dropped, and why."""
 
     codec: CodecStats = field(default_factory=CodecStats)
@@ -72,7 +75,7 @@ class ListenerStats:
     bytes_received: int = 0
     datagrams: int = 0
     unknown_protocol_bytes: int = 0
-    sink_errors: int = 0
+    sink_errors: int = 0  # messages the receiver failed on (the name is a diagnostics key)
     recent_frames: deque[bytes] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
 
 
@@ -98,15 +101,40 @@ class RateLimitedLog:
         _LOGGER.log(level, msg, *args)
 
 
-class Session:
-    """What the hub sees of a connection: where to send bytes, and how to close it."""
+class Peer:
+    """A tracker's end of the port: the one way out for bytes (replies and commands).
 
-    kind: str  # "tcp" or "udp"
-    peer: str
-    codec: Codec | None
+    ``stream`` tells a TCP connection (a command can be pushed at any time) from a UDP source
+    (it can only be answered right after it sent something).
+    """
+
+    stream: ClassVar[bool]
+    name: str  # the address, for logs
+    codec: Codec | None  # None until the first bytes named the protocol
 
     def send(self, data: bytes) -> None:
+        """Send bytes to the tracker (dropped when the link is gone)."""
         raise NotImplementedError
+
+    def send_command(self, device_id: str, command: Command, now: datetime) -> EncodedCommand:
+        """Encode a command for this tracker's protocol and send it; returns what was sent.
+
+        Raises ``ProtocolError`` when the protocol has no such command.
+        """
+        if self.codec is None:
+            raise ProtocolError("the tracker's protocol is not known yet")
+        encoded = self.codec.encode(device_id, command, now)
+        self.send(encoded.data)
+        return encoded
+
+    @property
+    def protocol(self) -> str | None:
+        """The protocol the tracker speaks (``"h02"``, ``"jt808"``), once its bytes said."""
+        return None if self.codec is None else self.codec.protocol
+
+    def answers(self, sent: EncodedCommand, ack: CommandAck) -> bool:
+        """Whether ``ack``, received from this peer, answers the command ``sent``."""
+        return self.codec is not None and self.codec.matches(sent, ack)
 
     def close(self) -> None:
         raise NotImplementedError
@@ -123,22 +151,12 @@ def _format_peer(addr: object) -> str:
     return str(addr)
 
 
-def _append(out: bytes | bytearray, data: bytes) -> bytes | bytearray:
-    """``out + data``, copying only when a read carried several messages."""
-    if not out:
-        return data
-    if isinstance(out, bytes):
-        out = bytearray(out)
-    out += data
-    return out
-
-
-class Listener:
-    """Binds the port and runs every session of one config entry."""
+class TrackerServer:
+    """Binds the port of one listener entry and runs every peer on it."""
 
     def __init__(
         self,
-        sink: Sink,
+        receiver: Receiver,
         *,
         port: int,
         tcp: bool = True,
@@ -148,7 +166,7 @@ class Listener:
         idle_timeout: float = IDLE_TIMEOUT_S,
         max_buffer: int = DEFAULT_MAX_BUFFER,
     ) -> None:
-        self.sink = sink
+        self.receiver = receiver
         self.port = port
         self.tcp = tcp
         self.udp = udp
@@ -156,13 +174,13 @@ class Listener:
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
         self.max_buffer = max_buffer
-        self.stats = ListenerStats()
+        self.stats = ServerStats()
         self.log = RateLimitedLog()
-        self.sessions: set[TcpSession] = set()
+        self.connections: set[TcpPeer] = set()
         self._start = start_pattern()
         self._server: asyncio.Server | None = None
         self._udp: asyncio.DatagramTransport | None = None
-        self._udp_protocol: UdpEndpoint | None = None
+        self._udp_endpoint: UdpEndpoint | None = None
         self._refusing = False  # logged once per burst of refusals
         self._out_of_fds = False  # logged once per shortage of file descriptors
         self._accepting: list[socket.socket] = []  # our duplicates of the listening sockets
@@ -180,7 +198,7 @@ class Listener:
                 # descriptors to the loop's exception handler, which Home Assistant treats as
                 # fatal (it stops the event loop): ours refuses, logs once and recovers.
                 self._server = await loop.create_server(
-                    lambda: TcpSession(self),
+                    lambda: TcpPeer(self),
                     host=self.host,
                     port=self.port,
                     reuse_address=True,
@@ -195,13 +213,13 @@ class Listener:
                     self._accepting.append(sock)
                     loop.add_reader(sock.fileno(), self._accept, sock)
             if self.udp:
-                transport, protocol = await loop.create_datagram_endpoint(
+                transport, endpoint = await loop.create_datagram_endpoint(
                     lambda: UdpEndpoint(self),
                     local_addr=(self.host or "0.0.0.0", self.port),
                     family=socket.AF_INET,
                 )
                 self._udp = transport
-                self._udp_protocol = protocol
+                self._udp_endpoint = endpoint
         except BaseException:
             await self.stop()
             raise
@@ -227,12 +245,12 @@ class Listener:
             server.close_clients()
             for task in list(self._tasks):
                 task.cancel()
-            for session in list(self.sessions):
-                session.close()
+            for peer in list(self.connections):
+                peer.close()
             await server.wait_closed()
-            # Our sessions are not attached to the server (we accept them): wait for them too.
+            # Our connections are not attached to the server (we accept them): wait for them too.
             for _ in range(100):
-                if not self.sessions:
+                if not self.connections:
                     break
                 await asyncio.sleep(0.01)
 
@@ -290,7 +308,7 @@ class Listener:
                 continue
             conn.setblocking(False)
             task: asyncio.Task[object] = loop.create_task(
-                loop.connect_accepted_socket(lambda: TcpSession(self), conn)
+                loop.connect_accepted_socket(lambda: TcpPeer(self), conn)
             )
             self._tasks.add(task)
             task.add_done_callback(self._accepted)
@@ -340,6 +358,15 @@ class Listener:
             self._refusing = True
             _LOGGER.warning("Refusing tracker connections on port %s: %s", self.port, why)
 
+    def can_accept(self) -> bool:
+        if len(self.connections) < self.max_connections:
+            if self._refusing:
+                self._refusing = False
+                _LOGGER.info("Accepting tracker connections again on port %s", self.port)
+            return True
+        self._note_refused(f"{self.max_connections} connections are open (the limit)")
+        return False
+
     @property
     def bound_port(self) -> int | None:
         """The TCP port actually bound (useful with port 0)."""
@@ -348,6 +375,8 @@ class Listener:
         if self._udp is not None:
             return int(self._udp.get_extra_info("sockname")[1])
         return None
+
+    # --- bytes in ----------------------------------------------------------------------------
 
     def new_codec(self, data: bytes) -> tuple[Codec | None, int]:
         """Pick the codec for data that starts a stream; returns it and the junk bytes before it."""
@@ -365,97 +394,70 @@ class Listener:
         codec.stats = self.stats.codec  # one set of counters for the whole listener
         return codec, skipped
 
-    def dispatch(self, items: list[Decoded | DecodeError], session: Session) -> None:
-        """Hand each message to the sink, then write the reply (and any queued command).
+    def dispatch(self, items: list[Decoded | DecodeError], peer: Peer) -> None:
+        """Hand each message to the receiver, which answers through ``peer``.
 
-        On TCP the replies to the messages of one read go out in one write (one system call), in
-        order; on UDP each goes in its own datagram.
+        A bad frame is counted and logged (rate-limited), never answered; a message the receiver
+        fails on gets no reply either (the tracker resends it), and never costs the others.
         """
         stats = self.stats
-        out: bytes | bytearray = b""  # no container per report: one reply is sent as it is
-        stream = session.kind == "tcp"
         for item in items:
+            stats.recent_frames.append(item.raw[:256])
             if isinstance(item, DecodeError):
-                stats.recent_frames.append(item.raw[:256])
                 if _LOGGER.isEnabledFor(logging.DEBUG):  # the frame: for the decode CLI
                     self.log(
                         logging.DEBUG,
                         "decode",
                         "Bad frame from %s: %s; frame (hex): %s",
-                        session.peer,
+                        peer.name,
                         item.reason,
                         item.raw[:512].hex(),
                     )
                 continue
-            stats.recent_frames.append(item.raw[:256])
             try:
-                extra = self.sink.handle(item, session)
+                self.receiver.handle(item, peer)
             except Exception:
-                # The device gets no acknowledgement for a report we failed to take: it resends it.
                 stats.sink_errors += 1
-                _LOGGER.exception("Error handling a message from %s", session.peer)
-                continue
-            reply = item.reply
-            if isinstance(extra, ReplacedReply):
-                reply, extra = extra.reply, extra.extra
-            if not stream:  # UDP: every message is its own datagram
-                if reply:
-                    session.send(reply)
-                if extra:
-                    session.send(extra)
-                continue
-            if reply:
-                out = _append(out, reply)
-            if extra:
-                out = _append(out, extra)
-        if out:
-            session.send(bytes(out) if isinstance(out, bytearray) else out)
-
-    def can_accept(self) -> bool:
-        if len(self.sessions) < self.max_connections:
-            if self._refusing:
-                self._refusing = False
-                _LOGGER.info("Accepting tracker connections again on port %s", self.port)
-            return True
-        self._note_refused(f"{self.max_connections} connections are open (the limit)")
-        return False
+                _LOGGER.exception("Error handling a message from %s", peer.name)
 
 
-class TcpSession(asyncio.BufferedProtocol, Session):
-    """One TCP connection: framer + codec, idle timeout, write-back.
+class TcpPeer(asyncio.BufferedProtocol, Peer):
+    """One TCP connection: its codec, idle timeout, and the replies of each read in one write.
 
-    A buffered protocol reading into one buffer shared by the listener: each read is at most
+    A buffered protocol reading into one buffer shared by the server: each read is at most
     ``READ_CHUNK`` bytes, which bounds the work one callback does on the event loop (a flood
     is taken in slices, other callbacks run in between), and costs no memory per connection.
     """
 
-    kind = "tcp"
+    stream = True
 
-    def __init__(self, listener: Listener) -> None:
-        self.listener = listener
+    def __init__(self, server: TrackerServer) -> None:
+        self.server = server
         self.codec: Codec | None = None
-        self.peer = "?"
+        self.name = "?"
         self.transport: asyncio.Transport | None = None
         self.last_activity = 0.0
         self._idle: asyncio.TimerHandle | None = None
         self._settle_timer: asyncio.TimerHandle | None = None
         self._closed = False
-        self.on_close: Callable[[], None] | None = None
+        # While a read is handled, what is sent collects here and goes out in one write (one
+        # system call for the replies to every message of the read, in order); None otherwise.
+        self._out: bytes | bytearray | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.peer = _format_peer(transport.get_extra_info("peername"))
-        listener = self.listener
-        if not listener.can_accept():
+        self.name = _format_peer(transport.get_extra_info("peername"))
+        server = self.server
+        if not server.can_accept():
             self._closed = True
             transport.abort()
             return
-        listener.sessions.add(self)
-        listener.stats.connections_accepted += 1
-        listener.stats.connections_open = len(listener.sessions)
+        server.connections.add(self)
+        server.stats.connections_accepted += 1
+        server.stats.connections_open = len(server.connections)
         self.last_activity = time.monotonic()
-        self._arm_idle(listener.idle_timeout)
+        self._arm_idle(server.idle_timeout)
 
     def _arm_idle(self, delay: float) -> None:
         loop = asyncio.get_running_loop()
@@ -463,37 +465,48 @@ class TcpSession(asyncio.BufferedProtocol, Session):
 
     def _check_idle(self) -> None:
         # Re-arming a timer per chunk would cost more than checking lazily once per period.
-        remaining = self.last_activity + self.listener.idle_timeout - time.monotonic()
+        remaining = self.last_activity + self.server.idle_timeout - time.monotonic()
         if remaining > 0:
             self._arm_idle(remaining)
             return
-        self.listener.stats.idle_timeouts += 1
-        _LOGGER.debug("Closing idle tracker connection from %s", self.peer)
+        self.server.stats.idle_timeouts += 1
+        _LOGGER.debug("Closing idle tracker connection from %s", self.name)
         self.close()
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self.listener.read_buffer
+        return self.server.read_buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self.listener.read_buffer[:nbytes]))
+        self.data_received(bytes(self.server.read_buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
-        listener = self.listener
+        server = self.server
         self.last_activity = time.monotonic()
-        listener.stats.bytes_received += len(data)
+        server.stats.bytes_received += len(data)
         codec = self.codec
         if codec is None:
-            codec, skipped = listener.new_codec(data)
+            codec, skipped = server.new_codec(data)
             if skipped:
-                listener.stats.unknown_protocol_bytes += skipped
-                listener.stats.codec.bytes_skipped += skipped
+                server.stats.unknown_protocol_bytes += skipped
+                server.stats.codec.bytes_skipped += skipped
             if codec is None:
                 return  # junk only so far: nothing kept
             self.codec = codec
             data = data[skipped:]
-        listener.dispatch(codec.feed(data), self)
+        self._take(codec.feed(data))
         if codec.buffered and self._settle_timer is None:
             self._arm_settle(SETTLE_S)
+
+    def _take(self, items: list[Decoded | DecodeError]) -> None:
+        """Dispatch the messages of one read; what they make us send goes out in one write."""
+        self._out = b""
+        try:
+            self.server.dispatch(items, self)
+        finally:
+            out: bytes | bytearray | None = self._out
+            self._out = None
+            if out:
+                self.send(bytes(out) if isinstance(out, bytearray) else out)
 
     def _arm_settle(self, delay: float) -> None:
         loop = asyncio.get_running_loop()
@@ -513,7 +526,7 @@ class TcpSession(asyncio.BufferedProtocol, Session):
         if quiet < SETTLE_S:
             self._arm_settle(SETTLE_S - quiet)
             return
-        self.listener.dispatch(codec.settle(), self)
+        self._take(codec.settle())
 
     def eof_received(self) -> bool | None:
         return False  # close our side too: trackers never half-close on purpose
@@ -524,23 +537,31 @@ class TcpSession(asyncio.BufferedProtocol, Session):
             if timer is not None:
                 timer.cancel()
         self._idle = self._settle_timer = None
-        listener = self.listener
+        server = self.server
         if self.codec is not None and self.codec.buffered:
             # The stream ended: what the codec still held is decoded now, not dropped (a binary
             # frame shorter than the last one waits in case it is the start of a longer one).
-            listener.dispatch(self.codec.flush(), self)
-        if self in listener.sessions:
-            listener.sessions.discard(self)
-            listener.stats.connections_open = len(listener.sessions)
+            self._take(self.codec.flush())
+        if self in server.connections:
+            server.connections.discard(self)
+            server.stats.connections_open = len(server.connections)
             try:
-                listener.sink.session_closed(self)
+                server.receiver.peer_closed(self)
             except Exception:
-                listener.stats.sink_errors += 1
-                _LOGGER.exception("Error closing the session of %s", self.peer)
+                server.stats.sink_errors += 1
+                _LOGGER.exception("Error closing the connection of %s", self.name)
 
     def send(self, data: bytes) -> None:
-        if self.transport is not None and not self._closed:
-            self.transport.write(data)
+        out = self._out
+        if out is None:  # not inside a read (a command sent at once): write now
+            if self.transport is not None and not self._closed:
+                self.transport.write(data)
+        elif not out:
+            self._out = data  # the usual read: one reply, sent as it is (no copy)
+        else:
+            if isinstance(out, bytes):
+                out = self._out = bytearray(out)
+            out += data
 
     def close(self) -> None:
         if self.transport is not None and not self._closed:
@@ -552,15 +573,15 @@ class TcpSession(asyncio.BufferedProtocol, Session):
         return not self._closed
 
 
-class UdpPeer(Session):
-    """A UDP source address: its own codec state; replies go back to that address."""
+class UdpPeer(Peer):
+    """A UDP source address: its own codec state; each send is one datagram back to it."""
 
-    kind = "udp"
+    stream = False
 
     def __init__(self, endpoint: UdpEndpoint, addr: tuple[str, int]) -> None:
         self.endpoint = endpoint
         self.addr = addr
-        self.peer = _format_peer(addr)
+        self.name = _format_peer(addr)
         self.codec: Codec | None = None
 
     def send(self, data: bytes) -> None:
@@ -579,8 +600,8 @@ class UdpPeer(Session):
 class UdpEndpoint(asyncio.DatagramProtocol):
     """The UDP socket: every message of every datagram goes through the source's codec."""
 
-    def __init__(self, listener: Listener) -> None:
-        self.listener = listener
+    def __init__(self, server: TrackerServer) -> None:
+        self.server = server
         self.transport: asyncio.DatagramTransport | None = None
         self.peers: OrderedDict[tuple[str, int], UdpPeer] = OrderedDict()
 
@@ -589,9 +610,9 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        listener = self.listener
-        listener.stats.datagrams += 1
-        listener.stats.bytes_received += len(data)
+        server = self.server
+        server.stats.datagrams += 1
+        server.stats.bytes_received += len(data)
         peers = self.peers
         peer = peers.get(addr)
         if peer is None:
@@ -600,19 +621,19 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             peers.move_to_end(addr)
         codec = peer.codec
         if codec is None:
-            codec, skipped = listener.new_codec(data)
+            codec, skipped = server.new_codec(data)
             if codec is None:
-                listener.stats.unknown_protocol_bytes += len(data)
+                server.stats.unknown_protocol_bytes += len(data)
                 return  # junk from an address we never heard a tracker on: keep nothing
             if skipped:
-                listener.stats.unknown_protocol_bytes += skipped
-                listener.stats.codec.bytes_skipped += skipped
+                server.stats.unknown_protocol_bytes += skipped
+                server.stats.codec.bytes_skipped += skipped
                 data = data[skipped:]
             peer.codec = codec
             peers[addr] = peer
             if len(peers) > MAX_UDP_PEERS:
                 peers.popitem(last=False)
-        listener.dispatch(codec.feed_datagram(data), peer)
+        server.dispatch(codec.feed_datagram(data), peer)
 
     def error_received(self, exc: Exception) -> None:
-        self.listener.log(logging.DEBUG, "udp", "UDP error on the tracker port: %s", exc)
+        self.server.log(logging.DEBUG, "udp", "UDP error on the tracker port: %s", exc)
