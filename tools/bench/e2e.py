@@ -80,7 +80,7 @@ async def bench(args: argparse.Namespace) -> int:
             entry = await setup_integration(hass, port, args.trackers)
             setup_s = time.monotonic() - t_setup
             runtime = entry.runtime_data
-            hub, listener = runtime.hub, runtime.listener
+            hub, server = runtime.hub, runtime.server
             ids = entity_ids(hass, entry)
             watch = StateWatch()
             watch.watched.update(ids.values())
@@ -165,8 +165,8 @@ async def bench(args: argparse.Namespace) -> int:
                         latencies.append(shown_at - sent[seq])
             lag_p99 = lag.p99_ms
             await lag.stop()
-            session_errors = listener.stats.sink_errors
-            refused = listener.stats.connections_refused
+            sink_errors = server.stats.sink_errors
+            refused = server.stats.connections_refused
 
             # Phase 2: the anchor, same number of reports (bounded), same writes per report.
             anchor_reports = max(1000, min(reports, 200_000))
@@ -220,8 +220,8 @@ async def bench(args: argparse.Namespace) -> int:
         )
         floor_share = floor_result["cpu_us_per_report"] / anchor["cpu_us_per_report"]
         print(f"  integration/floor  {floor_ratio:10.2f}   (floor/anchor {floor_share:.2f})")
-    if session_errors or refused:
-        print(f"  WARNING: sink errors {session_errors}, refused connections {refused}")
+    if sink_errors or refused:
+        print(f"  WARNING: sink errors {sink_errors}, refused connections {refused}")
     result = {
         "reports_per_s": round(reports / wall),
         "p50_ms": round(p50, 2),
