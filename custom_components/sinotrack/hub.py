@@ -51,10 +51,7 @@ from .const import (
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
 from .profiles import TrackerProfiles
-from .protocol import Command, CommandAck, Decoded
-
-# The protocol's model/firmware message, not Home Assistant's DeviceInfo (to be renamed there).
-from .protocol import DeviceInfo as DeviceInfoMessage
+from .protocol import Command, CommandAck, Decoded, DeviceIdentity
 from .server import Peer
 from .subentries import (
     add_tracker_subentry,
@@ -252,7 +249,7 @@ class Hub:
         if isinstance(message, CommandAck) and peer is not None:
             self.commands.on_ack(tracker, message, peer)
         self._account(tracker, outcome)
-        if isinstance(message, DeviceInfoMessage) and (message.model or message.firmware):
+        if isinstance(message, DeviceIdentity) and (message.model or message.firmware):
             self.update_device(tracker)
         if not tracker.online:
             tracker.online = True
