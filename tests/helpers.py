@@ -7,9 +7,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sinotrack.const import (
@@ -37,12 +38,18 @@ def listener_entry(
     offline_after: int = 10,
     max_connections: int = 500,
     trackers: Iterable[tuple[str, str]] = (),
+    entry_id: str | None = None,
 ) -> MockConfigEntry:
-    """A listener entry with tracker subentries ``(tracker_id, name)``."""
+    """A listener entry with tracker subentries ``(tracker_id, name)``.
+
+    ``entry_id``: a fixed ID for the entry, and then ``f"{entry_id}_{tracker_id}"`` for each
+    subentry (snapshots show them), instead of random ones.
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"SinoTrack listener (port {port})",
         unique_id=str(port),
+        entry_id=entry_id,
         data={CONF_PORT: port, CONF_TCP: tcp, CONF_UDP: udp},
         options={
             CONF_NEW_TRACKERS: new_trackers,
@@ -56,6 +63,7 @@ def listener_entry(
                 "title": name,
                 "unique_id": tracker_id,
             }
+            | ({"subentry_id": f"{entry_id}_{tracker_id}"} if entry_id else {})
             for tracker_id, name in trackers
         ],
     )
@@ -72,7 +80,9 @@ async def setup_listener(hass: HomeAssistant, port: int, **kwargs: Any) -> MockC
 async def wait_for(
     condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
 ) -> Any:
-    """Poll until ``condition()`` is truthy (socket I/O has no HA signal to wait on)."""
+    """Poll until ``condition()`` is truthy: for what only the socket side or the integration's
+    own counters show, which no Home Assistant event announces. Where one does, wait for it
+    (``wait_for_state``, ``wait_for_event``)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -81,6 +91,70 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def _until(
+    hass: HomeAssistant,
+    subscribe: Callable[[Callable[[Any], None]], Callable[[], None]],
+    condition: Callable[[], Any],
+    timeout: float,
+    what: str,
+) -> Any:
+    """``condition()`` once it is truthy, looked at now and after each event ``subscribe``
+    delivers (the callback is run in the event loop, as Home Assistant calls listeners)."""
+    done: asyncio.Future[Any] = hass.loop.create_future()
+
+    @callback
+    def check(_event: Any = None) -> None:
+        if not done.done() and (value := condition()):
+            done.set_result(value)
+
+    unsubscribe = subscribe(check)
+    try:
+        check()
+        return await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+    finally:
+        unsubscribe()
+
+
+async def wait_for_state(
+    hass: HomeAssistant,
+    entity_id: str,
+    condition: Callable[[State], Any] = bool,
+    timeout: float = 5.0,
+) -> State:
+    """The state of ``entity_id`` once ``condition(state)`` holds (by default: once it exists),
+    woken by its state-change events (``async_track_state_change_event``), never polled."""
+    from homeassistant.helpers.event import async_track_state_change_event
+
+    def met() -> State | None:
+        state = hass.states.get(entity_id)
+        return state if state is not None and condition(state) else None
+
+    found: State = await _until(
+        hass,
+        lambda check: async_track_state_change_event(hass, [entity_id], check),
+        met,
+        timeout,
+        f"the state of {entity_id}",
+    )
+    return found
+
+
+async def wait_for_event(
+    hass: HomeAssistant,
+    event_type: str,
+    condition: Callable[[], Any],
+    timeout: float = 5.0,
+    what: str = "condition",
+) -> Any:
+    """``condition()`` once it is truthy, looked at again on every ``event_type`` bus event
+    (the entity registry's, the issue registry's, a discovery's, the logbook's …)."""
+    return await _until(
+        hass, lambda check: hass.bus.async_listen(event_type, check), condition, timeout, what
+    )
 
 
 class FakeTracker:
@@ -104,6 +178,13 @@ class FakeTracker:
         """One reply frame ``*…#`` from the server."""
         assert self.reader is not None
         return await asyncio.wait_for(self.reader.readuntil(b"#"), timeout)
+
+    async def read_jt808_frame(self, timeout: float = 5.0) -> bytes:
+        """One JT/T 808 frame ``7e…7e`` from the server, as sent (escaped)."""
+        assert self.reader is not None
+        start = await asyncio.wait_for(self.reader.readexactly(1), timeout)
+        assert start == b"\x7e", start
+        return start + await asyncio.wait_for(self.reader.readuntil(b"\x7e"), timeout)
 
     async def read_nothing(self, wait: float = 0.2) -> bytes:
         """What arrives within ``wait`` seconds (b"" when nothing does)."""
@@ -185,6 +266,47 @@ def h02_position_frame(
     )
 
 
+JT808_PHONE = bytes.fromhex("012345678900")
+JT808_ID = "12345678900"  # the terminal ID of JT808_PHONE, without its leading zero
+
+
+def jt808_location(
+    *,
+    speed_dkmh: int = 0,
+    status: int = 0b10,
+    alarm: int = 0,
+    mileage_hm: int | None = 12345,
+    voltage_dv: int | None = None,
+    signal: int | None = 21,
+    satellites: int | None = 9,
+) -> bytes:
+    """A JT/T 808 0x0200 body now (the device's clock is GMT+8) at 52.370216 N 4.895168 E,
+    altitude 5 m, heading 90: ``status`` bit 1 a valid fix, bit 0 the ignition; then the items
+    given: mileage (0.1 km), external voltage (0.1 V, item 0xE1), signal and satellites."""
+    from homeassistant.util import dt as dt_util
+
+    local = dt_util.utcnow() + timedelta(hours=8)
+    body = (
+        alarm.to_bytes(4)
+        + status.to_bytes(4)
+        + (52_370_216).to_bytes(4)
+        + (4_895_168).to_bytes(4)
+        + (5).to_bytes(2)
+        + speed_dkmh.to_bytes(2)
+        + (90).to_bytes(2)
+        + bytes.fromhex(f"{local:%y%m%d%H%M%S}")
+    )
+    if mileage_hm is not None:
+        body += bytes((0x01, 4)) + mileage_hm.to_bytes(4)
+    if signal is not None:
+        body += bytes((0x30, 1, signal))
+    if satellites is not None:
+        body += bytes((0x31, 1, satellites))
+    if voltage_dv is not None:
+        body += bytes((0xE1, 2)) + voltage_dv.to_bytes(2)
+    return body
+
+
 INTEGRATION_LOGGER = "custom_components.sinotrack"
 
 
@@ -209,6 +331,13 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
 
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None, f"no {platform} entity with unique ID {unique_id}"
+    return found
+
+
+def state(hass: HomeAssistant, platform: str, key: str, tid: str = "4106011660") -> State:
+    """The state of tracker ``tid``'s ``platform`` entity with unique ID ``f"{tid}_{key}"``."""
+    found = hass.states.get(entity_id(hass, platform, f"{tid}_{key}"))
+    assert found is not None
     return found
 
 

@@ -24,6 +24,8 @@ from .helpers import (
     setup_listener,
     tracker_device,
     wait_for,
+    wait_for_event,
+    wait_for_state,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -216,7 +218,7 @@ async def test_offline_queue_delivered_with_next_report(hass: HomeAssistant, car
     assert match is not None
     assert hass.states.get(switch_id(hass)).attributes["pending_command"] is None
     await again.send(ack("DONE", match.group(1).decode()))
-    await wait_for(lambda: hass.states.get(switch_id(hass)).state == "on")
+    await wait_for_state(hass, switch_id(hass), lambda s: s.state == "on")
     assert any("delivered" in m for m in book)
     await again.close()
 
@@ -232,7 +234,7 @@ async def test_queue_expires_and_cancels(hass: HomeAssistant, car: Any) -> None:
     await hass.services.async_call(
         DOMAIN, "request_position", {"entity_id": switch_id(hass)}, blocking=True
     )
-    await wait_for(lambda: any("expired" in m for m in book))
+    await wait_for_event(hass, "logbook_entry", lambda: any("expired" in m for m in book))
     assert not hub.commands.pending_for(TID)
 
     hub.commands.queue_expiry = timedelta(minutes=10)
@@ -266,7 +268,7 @@ async def test_udp_tracker_gets_command_on_next_datagram(hass: HomeAssistant) ->
     match = S20.fullmatch(await udp.reply())
     assert match is not None
     udp.send(ack("DONE", match.group(1).decode()))
-    await wait_for(lambda: hass.states.get(switch_id(hass)).state == "on")
+    await wait_for_state(hass, switch_id(hass), lambda s: s.state == "on")
     udp.close()
     await hass.config_entries.async_unload(entry.entry_id)
 

@@ -1,4 +1,5 @@
-"""Config flow: user step, port checks, reconfigure, options, tracker subentries, discovery."""
+"""Config flow: user step (and its recovery from each error), port checks, reconfigure,
+options, tracker subentries, discovery."""
 
 from __future__ import annotations
 
@@ -361,3 +362,30 @@ async def test_a_tracker_id_belongs_to_one_hub(hass: HomeAssistant) -> None:
     assert [f["context"]["title_placeholders"] for f in flows] == [{"tracker_id": "4106011660"}]
     for e in (home, other):
         await hass.config_entries.async_unload(e.entry_id)
+
+
+async def test_user_step_recovers_from_each_error(hass: HomeAssistant) -> None:
+    port = free_port()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": port, "tcp": False, "udp": False}
+    )
+    assert result["errors"] == {"base": "no_protocol"}
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("", port))
+        busy.listen()
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"port": port, "tcp": True, "udp": True}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "port_in_use"}
+    # The other program has let go of the port: the same form, submitted again, succeeds.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": port, "tcp": True, "udp": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"port": port, "tcp": True, "udp": True}
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.runtime_data.server.bound_port == port
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -38,6 +38,7 @@ from .helpers import (
     setup_listener,
     tracker_device,
     wait_for,
+    wait_for_event,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -151,7 +152,11 @@ async def test_4g_reports_feed_sensors_iccid_and_diagnostics(
     await van.send(v8())
     assert is_r12(await van.read_frame(), VAN)
     # The voltage sensor appears with the first report that has one.
-    await wait_for(lambda: registry.async_get_entity_id("sensor", DOMAIN, f"{VAN}_voltage"))
+    await wait_for_event(
+        hass,
+        er.EVENT_ENTITY_REGISTRY_UPDATED,
+        lambda: registry.async_get_entity_id("sensor", DOMAIN, f"{VAN}_voltage"),
+    )
     await hass.async_block_till_done()
     assert state(hass, "sensor", f"{VAN}_battery").state == "80"
     assert float(state(hass, "sensor", f"{VAN}_voltage").state) == pytest.approx(12.6)
@@ -386,14 +391,21 @@ async def test_unanswered_restore_raises_a_repair(hass: HomeAssistant, fleet: An
     match = S20.fullmatch(await udp.reply())
     assert match is not None
     assert match.group(3) + match.group(4) == b"10"
-    issue = await wait_for(
-        lambda: issues.async_get_issue(DOMAIN, f"restore_unanswered_{BIKE}"), what="the repair"
+    issue = await wait_for_event(
+        hass,
+        ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED,
+        lambda: issues.async_get_issue(DOMAIN, f"restore_unanswered_{BIKE}"),
+        what="the repair",
     )
     assert issue.translation_placeholders["sent"] == "S20,…,1,0"
     assert issue.translation_placeholders["other"] == "S20,…,0,0"
     # A late answer still counts: the restore was understood.
     udp.send(s20_ack(BIKE, match.group(2).decode()))
-    await wait_for(lambda: issues.async_get_issue(DOMAIN, f"restore_unanswered_{BIKE}") is None)
+    await wait_for_event(
+        hass,
+        ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED,
+        lambda: issues.async_get_issue(DOMAIN, f"restore_unanswered_{BIKE}") is None,
+    )
     udp.close()
 
 

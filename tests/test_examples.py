@@ -28,6 +28,7 @@ from .helpers import (
     h02_position_frame,
     setup_listener,
     wait_for,
+    wait_for_state,
     warnings_from,
 )
 
@@ -196,10 +197,7 @@ async def test_alarm_automations_fire(
 
         # Parked, then shaken: both notify, with a map link.
         await tracker.send(h02_position_frame(TRACKER_ID, status=PARKED))
-        await wait_for(
-            lambda: hass.states.get("binary_sensor.motorbike_ignition").state == "off",
-            what="ignition off",
-        )
+        await wait_for_state(hass, "binary_sensor.motorbike_ignition", lambda s: s.state == "off")
         await tracker.send(h02_position_frame(TRACKER_ID, status=PARKED_VIBRATION))
         await wait_for(lambda: notify and len(phone) == 2, what="both notifications")
     finally:

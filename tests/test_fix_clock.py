@@ -1,12 +1,22 @@
-"""FixClock: impossible clocks distrusted, a local-time offset learnt only when reports agree."""
+"""FixClock: impossible clocks distrusted, a local-time offset learnt only when reports agree;
+in a running hub, the local-time repair and the marker that follows every report."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
+import pytest
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from custom_components.sinotrack.const import DOMAIN
+from custom_components.sinotrack.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
 from custom_components.sinotrack.fix_clock import (
     EARLIEST_PLAUSIBLE,
     MAX_AHEAD,
@@ -17,8 +27,21 @@ from custom_components.sinotrack.fix_clock import (
     OFFSET_TOLERANCE_S,
     FixClock,
 )
+from custom_components.sinotrack.hub import Hub
+
+from .helpers import (
+    FakeTracker,
+    free_port,
+    h02_position_frame,
+    setup_listener,
+    state,
+)
 
 START = datetime(2026, 11, 24, 8, 0, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+TID = "4106011660"
 
 
 class ReferenceClock:
@@ -151,3 +174,79 @@ def test_same_times_and_offsets_as_the_plain_rule(
         result = clock.correct(fix, received, live=live)
         assert (result.time, result.trusted) == reference.correct(fix, received, live)
         assert clock.offset_hours == reference.offset_hours
+
+
+@pytest.fixture
+def offsets_learnt_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hubs whose trackers adopt a local-time offset from three reports however close together
+    (a real hub wants them spread over a minute)."""
+    import custom_components.sinotrack as integration
+
+    monkeypatch.setattr(integration, "Hub", partial(Hub, clock_min_span_s=0.0))
+
+
+@pytest.mark.usefixtures("offsets_learnt_at_once")
+async def test_local_time_offset_detected_and_corrected(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    tracker = await FakeTracker(port).connect()
+    for _ in range(3):
+        await tracker.send(h02_position_frame(TID, when=dt_util.utcnow() + timedelta(hours=8)))
+        await tracker.read_frame()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": "Bike", "offset": "+8", "sms": "8960000E00"}
+    await tracker.send(h02_position_frame(TID, when=dt_util.utcnow() + timedelta(hours=8)))
+    await tracker.read_frame()
+    fix_time = entry.runtime_data.hub.trackers[TID].fix_time
+    assert fix_time is not None
+    assert abs((fix_time - dt_util.utcnow()).total_seconds()) < 10
+    # Set to UTC later: the offset is unlearnt and the repair goes away.
+    for _ in range(3):
+        await tracker.send(h02_position_frame(TID))
+        await tracker.read_frame()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"local_time_{TID}") is None
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("offsets_learnt_at_once")
+async def test_local_time_repair_then_utc_the_marker_follows(hass: HomeAssistant) -> None:
+    """Local time, the repair, the SMS to UTC: the marker follows every report, never frozen."""
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    hub: Hub = entry.runtime_data.hub
+    issues = ir.async_get(hass)
+    tracker = await FakeTracker(port).connect()
+    latitude = 50.0
+
+    async def report(hours: int) -> State:
+        nonlocal latitude
+        latitude += 0.01
+        when = dt_util.utcnow() + timedelta(hours=hours, seconds=-2)
+        await tracker.send(h02_position_frame(TID, lat=latitude, lon=4.5, when=when))
+        await tracker.read_frame()
+        return state(hass, "device_tracker", "location")
+
+    try:
+        # The tracker in local time (UTC+2): corrected once three reports agree; the repair.
+        for _ in range(4):
+            moved = await report(2)
+            assert moved.attributes["latitude"] == pytest.approx(latitude, abs=1e-5)
+        assert issues.async_get_issue(DOMAIN, f"local_time_{TID}") is not None
+        assert hub.trackers[TID].clock.offset_hours == 2
+        # The user sends the repair's SMS: the very first UTC report moves the marker.
+        for _ in range(6):
+            moved = await report(0)
+            assert moved.attributes["latitude"] == pytest.approx(latitude, abs=1e-5)
+            fix_time = hub.trackers[TID].fix_time
+            assert fix_time is not None
+            assert fix_time <= dt_util.utcnow()  # never a fix in the future
+        assert hub.stats.late_reports == 0
+        assert issues.async_get_issue(DOMAIN, f"local_time_{TID}") is None
+        diag = await async_get_config_entry_diagnostics(hass, entry)
+        assert diag["trackers"][0]["clock_offset_hours"] == 0
+        assert diag["counters"]["hub"]["late_reports"] == 0
+    finally:
+        await tracker.close()
+        await hass.config_entries.async_unload(entry.entry_id)

@@ -1,22 +1,43 @@
-"""Setting up, unloading and stopping: the port is bound and released for real."""
+"""Setting up, unloading, reloading and stopping: the port is bound and released for real;
+deleting a device deletes its tracker."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
 import socket
+from typing import Any
 from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 
+from custom_components.sinotrack import async_remove_config_entry_device
 from custom_components.sinotrack.config_flow import probe_port
+from custom_components.sinotrack.const import DOMAIN
 
-from .helpers import HOST, FakeTracker, UdpClient, free_port, listener_entry, setup_listener
+from .helpers import (
+    HOST,
+    FakeTracker,
+    UdpClient,
+    free_port,
+    h02_position_frame,
+    listener_entry,
+    setup_listener,
+    state,
+    tracker_device,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+TID = "4106011660"
+BIKE = "4106011660"
+VAN = "4106011661"
 
 
 async def test_setup_accepts_tcp_and_udp_then_unload_frees_port(hass: HomeAssistant) -> None:
@@ -94,7 +115,6 @@ async def test_home_assistant_stop_releases_port(hass: HomeAssistant) -> None:
 
 
 async def test_port_taken_then_freed_recovers(hass: HomeAssistant) -> None:
-    from homeassistant.helpers import issue_registry as ir
 
     from custom_components.sinotrack.const import DOMAIN
 
@@ -120,4 +140,57 @@ async def test_port_taken_then_freed_recovers(hass: HomeAssistant) -> None:
     await tracker.send("*HQ,1,V0#")
     assert await tracker.read_frame() == b"*HQ,1,V0#"
     await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_and_reload_with_trackers_connected(
+    hass: HomeAssistant, bike: Any
+) -> None:
+    entry, tracker = bike
+    await tracker.send(h02_position_frame(TID, lat=3.0, lon=4.0))
+    await tracker.read_frame()
+    new_port = free_port()
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "port": new_port})
+    await hass.async_block_till_done()
+    assert await tracker.closed_by_server()
+    assert entry.runtime_data.server.port == new_port
+    # Still on the map after the rebind, and the tracker reconnects on the new port.
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(3.0)
+    again = await FakeTracker(new_port).connect()
+    await again.send(h02_position_frame(TID, lat=3.5, lon=4.5))
+    await again.read_frame()
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(3.5)
+    await again.close()
+
+
+async def test_removing_device_removes_tracker(hass: HomeAssistant, bike: Any) -> None:
+    entry, _ = bike
+    device = tracker_device(hass, entry.entry_id, TID)
+    assert device is not None
+    assert await async_remove_config_entry_device(hass, entry, device)
+    await hass.async_block_till_done()
+    assert not entry.subentries
+    assert TID not in entry.runtime_data.hub.trackers
+    assert tracker_device(hass, entry.entry_id, TID) is None
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{TID}_speed") is None
+
+
+async def test_deleting_a_device_removes_its_tracker_only(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port(), trackers=[(BIKE, "Bike"), (VAN, "Van")])
+    van = tracker_device(hass, entry.entry_id, VAN)
+    assert await async_remove_config_entry_device(hass, entry, van)
+    await hass.async_block_till_done()
+    assert [s.unique_id for s in entry.subentries.values()] == [BIKE]
+    assert list(entry.runtime_data.hub.trackers) == [BIKE]
+    assert tracker_device(hass, entry.entry_id, BIKE) is not None
+
+    # A device of this entry that no tracker speaks for any more (left over in the registry):
+    # it may be deleted, and the configured tracker stays.
+    leftover = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "4106019999")}
+    )
+    assert await async_remove_config_entry_device(hass, entry, leftover)
+    await hass.async_block_till_done()
+    assert [s.unique_id for s in entry.subentries.values()] == [BIKE]
+    assert list(entry.runtime_data.hub.trackers) == [BIKE]
     await hass.config_entries.async_unload(entry.entry_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,12 +12,21 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.sinotrack.protocol.jt808 import build_frame
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener, wait_for
+from .helpers import (
+    JT808_ID,
+    JT808_PHONE,
+    FakeTracker,
+    entity_id,
+    free_port,
+    h02_position_frame,
+    jt808_location,
+    setup_listener,
+    wait_for,
+    wait_for_event,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
-PHONE = bytes.fromhex("012345678900")
-JT_ID = "12345678900"  # the terminal ID without its leading zero
 H02_ID = "4106011660"
 
 
@@ -44,33 +52,11 @@ class Jt808Tracker(FakeTracker):
 
     async def message(self, message_id: int, body: bytes) -> int:
         self.serial += 1
-        await self.send(build_frame(message_id, body, PHONE, None, self.serial))
+        await self.send(build_frame(message_id, body, JT808_PHONE, None, self.serial))
         return self.serial
 
     async def read_jt808(self, timeout: float = 5.0) -> dict[str, Any]:
-        assert self.reader is not None
-        start = await asyncio.wait_for(self.reader.readexactly(1), timeout)
-        assert start == b"\x7e"
-        rest = await asyncio.wait_for(self.reader.readuntil(b"\x7e"), timeout)
-        return unframe(start + rest)
-
-
-def location(speed_dkmh: int = 0, status: int = 0b10, alarm: int = 0) -> bytes:
-    """A 0x0200 body at the current time (device clock GMT+8), fix valid, ignition per status."""
-    local = dt_util.utcnow() + timedelta(hours=8)
-    return (
-        alarm.to_bytes(4)
-        + status.to_bytes(4)
-        + (52_370_216).to_bytes(4)
-        + (4_895_168).to_bytes(4)
-        + (5).to_bytes(2)
-        + speed_dkmh.to_bytes(2)
-        + (90).to_bytes(2)
-        + bytes.fromhex(f"{local:%y%m%d%H%M%S}")
-        + bytes((0x01, 4))
-        + (12345).to_bytes(4)  # mileage 1234.5 km
-        + bytes((0x30, 1, 21, 0x31, 1, 9))  # signal, satellites
-    )
+        return unframe(await self.read_jt808_frame(timeout))
 
 
 def register_body() -> bytes:
@@ -87,13 +73,13 @@ def register_body() -> bytes:
 
 async def test_jt808_register_auth_report_and_engine_cut(hass: HomeAssistant) -> None:
     port = free_port()
-    entry = await setup_listener(hass, port, trackers=[(JT_ID, "Van")])
+    entry = await setup_listener(hass, port, trackers=[(JT808_ID, "Van")])
     tracker = await Jt808Tracker(port).connect()
 
     serial = await tracker.message(0x0100, register_body())
     reply = await tracker.read_jt808()
     assert reply["id"] == 0x8100
-    assert reply["phone"] == PHONE
+    assert reply["phone"] == JT808_PHONE
     assert int.from_bytes(reply["body"][:2]) == serial
     assert reply["body"][2] == 0  # result: success
     auth_code = reply["body"][3:]
@@ -104,23 +90,27 @@ async def test_jt808_register_auth_report_and_engine_cut(hass: HomeAssistant) ->
     assert reply["id"] == 0x8001
     assert reply["body"] == serial.to_bytes(2) + (0x0102).to_bytes(2) + b"\x00"
 
-    serial = await tracker.message(0x0200, location(speed_dkmh=0, status=0b10))
+    serial = await tracker.message(0x0200, jt808_location(speed_dkmh=0, status=0b10))
     reply = await tracker.read_jt808()
     assert reply["body"] == serial.to_bytes(2) + (0x0200).to_bytes(2) + b"\x00"
-    loc = hass.states.get(entity_id(hass, "device_tracker", f"{JT_ID}_location"))
+    loc = hass.states.get(entity_id(hass, "device_tracker", f"{JT808_ID}_location"))
     assert loc.attributes["latitude"] == pytest.approx(52.370216, abs=1e-6)
     assert loc.attributes["longitude"] == pytest.approx(4.895168, abs=1e-6)
     # The odometer sensor appears with the first report that carries a mileage.
-    await wait_for(
-        lambda: er.async_get(hass).async_get_entity_id("sensor", "sinotrack", f"{JT_ID}_odometer")
+    await wait_for_event(
+        hass,
+        er.EVENT_ENTITY_REGISTRY_UPDATED,
+        lambda: er.async_get(hass).async_get_entity_id(
+            "sensor", "sinotrack", f"{JT808_ID}_odometer"
+        ),
     )
     await hass.async_block_till_done()
-    assert hass.states.get(entity_id(hass, "sensor", f"{JT_ID}_odometer")).state == "1234.5"
-    assert hass.states.get(entity_id(hass, "binary_sensor", f"{JT_ID}_ignition")).state == "off"
-    fix_time = entry.runtime_data.hub.trackers[JT_ID].fix_time
+    assert hass.states.get(entity_id(hass, "sensor", f"{JT808_ID}_odometer")).state == "1234.5"
+    assert hass.states.get(entity_id(hass, "binary_sensor", f"{JT808_ID}_ignition")).state == "off"
+    fix_time = entry.runtime_data.hub.trackers[JT808_ID].fix_time
     assert abs((fix_time - dt_util.utcnow()).total_seconds()) < 10  # GMT+8 taken into account
 
-    switch = entity_id(hass, "switch", f"{JT_ID}_immobilizer")
+    switch = entity_id(hass, "switch", f"{JT808_ID}_immobilizer")
     call = asyncio.create_task(
         hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
     )
@@ -132,7 +122,7 @@ async def test_jt808_register_auth_report_and_engine_cut(hass: HomeAssistant) ->
     await asyncio.wait_for(call, 5)
     assert hass.states.get(switch).state == "on"
     # The next report carries the oil-cut status bit: still on.
-    await tracker.message(0x0200, location(status=0b10 | (1 << 10)))
+    await tracker.message(0x0200, jt808_location(status=0b10 | (1 << 10)))
     await tracker.read_jt808()
     assert hass.states.get(switch).state == "on"
     await tracker.close()
@@ -144,16 +134,16 @@ async def test_both_protocols_on_one_listener(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, port, new_trackers="add")
     jt = await Jt808Tracker(port).connect()
     h02 = await FakeTracker(port).connect()
-    await jt.message(0x0200, location(speed_dkmh=450, status=0b11))
+    await jt.message(0x0200, jt808_location(speed_dkmh=450, status=0b11))
     await h02.send(h02_position_frame(H02_ID, lat=50.0, lon=4.0))
     assert (await jt.read_jt808())["id"] == 0x8001
     assert (await h02.read_frame()).startswith(f"*HQ,{H02_ID},V4,V1,".encode())
     await hass.async_block_till_done()
     await wait_for(lambda: len(entry.runtime_data.hub.trackers) == 2)
     hub = entry.runtime_data.hub
-    await wait_for(lambda: hub.trackers[JT_ID].latitude is not None)
-    assert hub.trackers[JT_ID].speed_kmh == pytest.approx(45.0)
-    assert hub.trackers[JT_ID].protocol == "jt808"
+    await wait_for(lambda: hub.trackers[JT808_ID].latitude is not None)
+    assert hub.trackers[JT808_ID].speed_kmh == pytest.approx(45.0)
+    assert hub.trackers[JT808_ID].protocol == "jt808"
     assert hub.trackers[H02_ID].protocol == "h02"
     assert hub.trackers[H02_ID].latitude == pytest.approx(50.0)
     await jt.close()

@@ -10,11 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from homeassistant.config_entries import EVENT_FLOW_DISCOVERED
 from homeassistant.core import HomeAssistant
 
 from custom_components.sinotrack.const import DOMAIN
 
-from .helpers import free_port, setup_listener, wait_for
+from .helpers import free_port, setup_listener, wait_for_event
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -58,6 +59,10 @@ async def test_reachability_check_and_test_report(hass: HomeAssistant) -> None:
     assert udp != report
     assert (await run(udp, port)).startswith("*HQ,1234567890,")
     # Home Assistant offers the made-up tracker, as the README says.
-    flows = await wait_for(lambda: hass.config_entries.flow.async_progress_by_handler(DOMAIN))
+    flows = await wait_for_event(
+        hass,
+        EVENT_FLOW_DISCOVERED,
+        lambda: hass.config_entries.flow.async_progress_by_handler(DOMAIN),
+    )
     assert flows[0]["context"]["title_placeholders"] == {"tracker_id": "1234567890"}
     await hass.config_entries.async_unload(entry.entry_id)

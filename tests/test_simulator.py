@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -46,7 +47,7 @@ from tools.simulator import (
 from tools.simulator import h02_frames as h02
 from tools.simulator import jt808_frames as jt808
 
-from .helpers import free_port, setup_listener, wait_for
+from .helpers import free_port, setup_listener, wait_for, wait_for_event, wait_for_state
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -443,7 +444,9 @@ async def test_simulated_trackers_show_up(hass: HomeAssistant, listener: Any) ->
     try:
         ids = sim.tracker_ids
         for tracker_id in ids:
-            location = await wait_for(
+            location = await wait_for_event(
+                hass,
+                EVENT_STATE_CHANGED,
                 lambda t=tracker_id: position_of(hass, t),
                 what=f"the location of {tracker_id}",
             )
@@ -455,10 +458,14 @@ async def test_simulated_trackers_show_up(hass: HomeAssistant, listener: Any) ->
         # Alarms on demand become events: one per protocol.
         wanted = dict(zip(ids, ("sos", "power_cut", "vibration"), strict=True))
         for tracker_id, alarm in wanted.items():
-            await wait_for(lambda t=tracker_id: state_of(hass, "event", t, "alarm"))
+            await wait_for_event(
+                hass, EVENT_STATE_CHANGED, lambda t=tracker_id: state_of(hass, "event", t, "alarm")
+            )
             sim.trigger_alarm(tracker_id, alarm)
         for tracker_id, alarm in wanted.items():
-            await wait_for(
+            await wait_for_event(
+                hass,
+                EVENT_STATE_CHANGED,
                 lambda t=tracker_id, a=alarm: (
                     (s := state_of(hass, "event", t, "alarm")) and s.attributes["event_type"] == a
                 ),
@@ -495,10 +502,13 @@ async def test_immobilizer_round_trip(hass: HomeAssistant, listener: Any, protoc
     sim, task = await start(config)
     try:
         (tracker_id,) = sim.tracker_ids
-        switch = await wait_for(
-            lambda: registered(hass, "switch", tracker_id, "immobilizer"), what="the switch"
+        switch = await wait_for_event(
+            hass,
+            er.EVENT_ENTITY_REGISTRY_UPDATED,
+            lambda: registered(hass, "switch", tracker_id, "immobilizer"),
+            what="the switch",
         )
-        await wait_for(lambda: hass.states.get(switch).state == "off", what="a report")
+        await wait_for_state(hass, switch, lambda s: s.state == "off")
         # Settled: a command sent before the tracker's connection is known would be queued.
         await wait_for(lambda: sim.snapshot(tracker_id).reports_sent >= 2, what="two reports")
 
@@ -545,7 +555,9 @@ async def test_udp_trackers_show_up(hass: HomeAssistant, listener: Any) -> None:
     sim, task = await start(config)
     try:
         for tracker_id in sim.tracker_ids:
-            await wait_for(
+            await wait_for_event(
+                hass,
+                EVENT_STATE_CHANGED,
                 lambda t=tracker_id: position_of(hass, t),
                 what=f"the location of {tracker_id} over UDP",
             )

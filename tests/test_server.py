@@ -1,13 +1,20 @@
-"""The listener under bad conditions: caps, junk, idle peers, failures; and status messages."""
+"""The server (TCP and UDP) under bad conditions: caps, junk, idle peers, failures, running out
+of file descriptors; UDP replies to their source; status messages."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import resource
+import socket
+from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
 import pytest
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
@@ -15,19 +22,32 @@ from custom_components.sinotrack import server as server_module
 from custom_components.sinotrack.server import RateLimitedLog
 
 from .helpers import (
+    HOST,
     FakeTracker,
     UdpClient,
     entity_id,
     free_port,
     h02_position_frame,
     setup_listener,
+    state,
     tracker_device,
     wait_for,
+    wait_for_event,
+    wait_for_state,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 TID = "4106011660"
+
+# A binary frame shorter than the one before waits for more bytes: it could be the start of a
+# longer frame cut at a segment boundary.
+LONG_FRAME = bytes.fromhex(  # 45 bytes, this tracker's ID
+    f"24{TID}21532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f"
+)
+SHORT_FRAME = bytes.fromhex(  # 32 bytes, 50.58855 N 4.53035 E
+    f"24{TID}1245431311165035313006004318210e000000fffffbffff0024"
+)
 
 
 async def test_connection_cap_refuses_logs_once_and_recovers(
@@ -90,13 +110,15 @@ async def test_junk_is_skipped_and_good_frames_kept(hass: HomeAssistant) -> None
     await scanner.send(
         b"*HQ,4106011660,V1,1234" + h02_position_frame(TID, lat=3.0, lon=4.0).encode()
     )
-    await wait_for(
+    await wait_for_event(
+        hass,
+        EVENT_STATE_CHANGED,
         lambda: (
             hass.states.get(entity_id(hass, "device_tracker", f"{TID}_location")).attributes.get(
                 "latitude"
             )
             == pytest.approx(3.0)
-        )
+        ),
     )
     # No device for junk.
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
@@ -163,8 +185,8 @@ async def test_status_messages_update_the_tracker(hass: HomeAssistant) -> None:
     await client.send(f"*HQ,{TID},LINK,112233,20,8,75,0,0,231126,FFFFFFFF#")
     await client.send(f"*HQ,{TID},HTBT,55#")
     assert await client.read_frame() == f"*HQ,{TID},HTBT#".encode()
-    await wait_for(
-        lambda: hass.states.get(entity_id(hass, "sensor", f"{TID}_battery")).state == "55"
+    await wait_for_state(
+        hass, entity_id(hass, "sensor", f"{TID}_battery"), lambda s: s.state == "55"
     )
     tracker = entry.runtime_data.hub.trackers[TID]
     assert (tracker.signal, tracker.satellites, tracker.ignition) == (20, 8, True)
@@ -193,23 +215,15 @@ def test_rate_limited_log(caplog: Any) -> None:
     assert "bad frame y (4 similar messages suppressed)" in caplog.text
 
 
-# A binary frame shorter than the one before waits for more bytes: it could be the start of a
-# longer frame cut at a segment boundary.
-LONG_FRAME = bytes.fromhex(  # 45 bytes, this tracker's ID
-    f"24{TID}21532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f"
-)
-SHORT_FRAME = bytes.fromhex(  # 32 bytes, 50.58855 N 4.53035 E
-    f"24{TID}1245431311165035313006004318210e000000fffffbffff0024"
-)
-
-
 async def _hold_a_short_frame(hass: HomeAssistant, port: int) -> tuple[FakeTracker, str]:
     assert (len(LONG_FRAME), len(SHORT_FRAME)) == (45, 32)
     location = entity_id(hass, "device_tracker", f"{TID}_location")
     client = await FakeTracker(port).connect()
     await client.send(LONG_FRAME)
     assert (await client.read_frame()).startswith(f"*HQ,{TID},R12,".encode())
-    first = await wait_for(lambda: hass.states.get(location).attributes.get("latitude"))
+    first = (await wait_for_state(hass, location, lambda s: "latitude" in s.attributes)).attributes[
+        "latitude"
+    ]
     await client.send(SHORT_FRAME)
     await asyncio.sleep(0.2)
     assert hass.states.get(location).attributes["latitude"] == first  # held, not yet decoded
@@ -217,9 +231,8 @@ async def _hold_a_short_frame(hass: HomeAssistant, port: int) -> tuple[FakeTrack
 
 
 async def _the_short_frame_is_in(hass: HomeAssistant, location: str) -> None:
-    await wait_for(
-        lambda: hass.states.get(location).attributes["latitude"] == pytest.approx(50.58855),
-        what="the held report in the state machine",
+    await wait_for_state(
+        hass, location, lambda s: s.attributes.get("latitude") == pytest.approx(50.58855)
     )
     assert hass.states.get(location).attributes["longitude"] == pytest.approx(4.53035)
 
@@ -251,3 +264,96 @@ async def test_a_report_held_back_is_taken_when_the_tracker_hangs_up(
     await client.close()
     await _the_short_frame_is_in(hass, location)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_udp_reports_and_replies_to_source(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    udp = await UdpClient.open(port)
+    # Two messages in one datagram: both are taken.
+    udp.send(h02_position_frame(TID, lat=1.0, lon=2.0) + h02_position_frame(TID, lat=1.5, lon=2.5))
+    assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    loc = state(hass, "device_tracker", "location")
+    assert loc.attributes["latitude"] == pytest.approx(1.5, abs=1e-5)
+    udp.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# Running out of file descriptors: asyncio's own accept loop hands EMFILE to the loop's exception
+# handler, which Home Assistant (2025.x and later) treats as fatal: it stops the event loop. The
+# server accepts itself, refuses, logs once and recovers.
+
+
+@contextlib.contextmanager
+def descriptors_exhausted() -> Iterator[None]:
+    """Lower the open-file limit near what is open and fill the rest; restore both after."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fillers: list[int] = []
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, in_use + 32), hard))
+        while True:
+            try:
+                fillers.append(os.open(os.devnull, os.O_RDONLY))
+            except OSError:
+                break
+        yield
+    finally:
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc (Linux)")
+async def test_out_of_descriptors_refuses_logs_once_and_recovers(
+    hass: HomeAssistant, caplog: Any
+) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, udp=False, trackers=[(TID, "Car")])
+    server = entry.runtime_data.server
+    # Client sockets made while descriptors are still free: connecting needs none.
+    clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(3)]
+    try:
+        with descriptors_exhausted():
+            for client in clients:
+                client.setblocking(False)
+                client.connect_ex((HOST, port))
+            await wait_for(lambda: server.stats.connections_refused >= 1, what="a refusal")
+        assert caplog.text.count("out of file descriptors") == 1
+        assert "out of system resource" not in caplog.text  # asyncio's path never ran
+        assert hass.loop.is_running()
+
+        # Descriptors are back: the listener resumes by itself and serves trackers again.
+        tracker = await FakeTracker(port).connect()
+        await tracker.send(h02_position_frame(TID))
+        assert (await tracker.read_frame(timeout=server_module.ACCEPT_RETRY_S + 5)).startswith(
+            f"*HQ,{TID},V4,V1,".encode()
+        )
+        assert "Accepting tracker connections again" in caplog.text
+        await tracker.close()
+    finally:
+        for client in clients:
+            client.close()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_near_the_open_file_limit_connections_are_refused(
+    hass: HomeAssistant, caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trackers never take the last descriptors the rest of Home Assistant needs."""
+    port = free_port()
+    entry = await setup_listener(hass, port, udp=False)
+    server = entry.runtime_data.server
+    monkeypatch.setattr(server_module.TrackerServer, "_fd_ceiling", staticmethod(lambda: 0))
+    tracker = await FakeTracker(port).connect()
+    assert await tracker.closed_by_server()
+    await tracker.close()
+    assert server.stats.connections_refused == 1
+    assert server.stats.connections_open == 0
+    assert caplog.text.count("open-file limit is near") == 1
+    monkeypatch.undo()
+    served = await FakeTracker(port).connect()
+    await wait_for(lambda: server.stats.connections_open == 1, what="the connection")
+    await served.close()
+    assert await hass.config_entries.async_unload(entry.entry_id)

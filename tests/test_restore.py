@@ -1,4 +1,4 @@
-"""What a restart brings back, and sensors that appear with a tracker's first report of them."""
+"""What a restart brings back: positions, sensor values, flags; never a fix from the future."""
 
 from __future__ import annotations
 
@@ -14,36 +14,21 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.sinotrack.const import DOMAIN
-from custom_components.sinotrack.protocol.jt808 import build_frame
+from custom_components.sinotrack.device_tracker import restore_fix
+from custom_components.sinotrack.tracker import TrackerState
 
-from .helpers import FakeTracker, entity_id, free_port, listener_entry, wait_for
+from .helpers import (
+    FakeTracker,
+    entity_id,
+    free_port,
+    h02_position_frame,
+    listener_entry,
+    setup_listener,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 TID = "4106011660"
-PHONE = bytes.fromhex("012345678900")
-JT_ID = "12345678900"  # the terminal ID without its leading zero
-
-
-def jt808_location(mileage_hm: int, *, voltage_dv: int | None = None) -> bytes:
-    """A JT/T 808 0x0200 body now (device clock GMT+8), valid fix, with a mileage (0.1 km) item
-    and, if given, an external power voltage (0.1 V, item 0xE1)."""
-    local = dt_util.utcnow() + timedelta(hours=8)
-    body = (
-        (0).to_bytes(4)
-        + (0b10).to_bytes(4)
-        + (52_370_216).to_bytes(4)
-        + (4_895_168).to_bytes(4)
-        + (5).to_bytes(2)
-        + (0).to_bytes(2)
-        + (90).to_bytes(2)
-        + bytes.fromhex(f"{local:%y%m%d%H%M%S}")
-        + bytes((0x01, 4))
-        + mileage_hm.to_bytes(4)
-    )
-    if voltage_dv is not None:
-        body += bytes((0xE1, 2)) + voltage_dv.to_bytes(2)
-    return body
 
 
 async def test_location_restored_from_a_state_without_extra_data(hass: HomeAssistant) -> None:
@@ -116,32 +101,46 @@ async def test_sensors_reported_before_a_restart_are_back_at_once(hass: HomeAssi
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_late_sensors_appear_once_then_follow_the_reports(hass: HomeAssistant) -> None:
+async def test_restore_after_restart(hass: HomeAssistant) -> None:
     port = free_port()
-    entry = listener_entry(port, trackers=[(JT_ID, "Van")])
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    registry = er.async_get(hass)
-
-    def registered(key: str) -> str | None:
-        return registry.async_get_entity_id("sensor", DOMAIN, f"{JT_ID}_{key}")
-
-    assert registered("odometer") is None
-    assert registered("voltage") is None
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State("device_tracker.bike", "not_home", {"latitude": 48.1, "longitude": 11.5}),
+                {"latitude": 48.1, "longitude": 11.5, "fix_time": "2026-01-01T10:00:00+00:00"},
+            ),
+            (
+                State("sensor.bike_battery", "80"),
+                {"native_value": 80, "native_unit_of_measurement": "%"},
+            ),
+            (State("binary_sensor.bike_ignition", "on"), {}),
+        ],
+    )
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    loc = hass.states.get("device_tracker.bike")
+    assert loc is not None
+    assert (loc.attributes["latitude"], loc.attributes["longitude"]) == (48.1, 11.5)
+    assert hass.states.get("sensor.bike_battery").state == "80"
+    assert hass.states.get("binary_sensor.bike_ignition").state == "on"
+    assert hass.states.get("binary_sensor.bike_connectivity").state == "off"
+    # An older report than the restored fix does not move it back.
     tracker = await FakeTracker(port).connect()
-    await tracker.send(build_frame(0x0200, jt808_location(12345, voltage_dv=126), PHONE, None, 1))
-    await wait_for(lambda: registered("odometer") and registered("voltage"), what="late sensors")
-    await hass.async_block_till_done()
-    odometer = entity_id(hass, "sensor", f"{JT_ID}_odometer")
-    assert hass.states.get(odometer).state == "1234.5"
-    assert hass.states.get(entity_id(hass, "sensor", f"{JT_ID}_voltage")).state == "12.6"
-    # Both exist now: the next reports only update them.
-    await tracker.send(build_frame(0x0200, jt808_location(12400, voltage_dv=125), PHONE, None, 2))
-    await wait_for(lambda: hass.states.get(odometer).state == "1240.0", what="odometer update")
-    await hass.async_block_till_done()
-    van = er.async_entries_for_config_entry(registry, entry.entry_id)
-    assert sum(e.unique_id == f"{JT_ID}_odometer" for e in van) == 1
-    assert hass.states.get(entity_id(hass, "sensor", f"{JT_ID}_voltage")).state == "12.5"
+    await tracker.send(
+        h02_position_frame(
+            TID, lat=1.0, lon=1.0, when=dt_util.parse_datetime("2025-12-31T10:00:00Z")
+        )
+    )
+    await tracker.read_frame()
+    assert hass.states.get("device_tracker.bike").attributes["latitude"] == 48.1
     await tracker.close()
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_a_restored_fix_in_the_future_does_not_hold_reports_back() -> None:
+    """A fix time saved 2 h ahead (by an older version) is read as now at most."""
+    tracker = TrackerState(TID, "Bike")
+    ahead = dt_util.utcnow() + timedelta(hours=2)
+    restore_fix(tracker, {"latitude": 1.0, "longitude": 2.0, "fix_time": ahead.isoformat()})
+    assert tracker.fix_time is not None
+    assert tracker.fix_time <= dt_util.utcnow()

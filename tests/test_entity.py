@@ -25,7 +25,7 @@ from custom_components.sinotrack.const import (
 from custom_components.sinotrack.protocol.model import Alarm
 from custom_components.sinotrack.sensor import SENSORS
 
-from .helpers import FakeTracker, free_port, setup_listener, tracker_device
+from .helpers import FakeTracker, tracker_device
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -52,23 +52,21 @@ def _writes(hass: HomeAssistant) -> list[str]:
 
 
 @pytest.fixture
-async def bike(hass: HomeAssistant) -> Any:
-    port = free_port()
-    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
-    tracker = await FakeTracker(port).connect()
+def bike_reports(hass: HomeAssistant, bike: tuple[Any, FakeTracker]) -> tuple[Any, Any]:
+    """The running integration and a ``report(frame)`` of the Bike that returns once it is
+    acknowledged and what it triggered has run."""
+    entry, tracker = bike
 
     async def report(frame: str) -> None:
         await tracker.send(frame)
         await tracker.read_frame()
         await hass.async_block_till_done()
 
-    yield entry, report
-    await tracker.close()
-    await hass.config_entries.async_unload(entry.entry_id)
+    return entry, report
 
 
-async def test_a_report_writes_only_what_it_changed(hass: HomeAssistant, bike: Any) -> None:
-    _, report = bike
+async def test_a_report_writes_only_what_it_changed(hass: HomeAssistant, bike_reports: Any) -> None:
+    _, report = bike_reports
     await report(_fix())
     written = _writes(hass)
 
@@ -87,8 +85,10 @@ async def test_a_report_writes_only_what_it_changed(hass: HomeAssistant, bike: A
     assert seen() == {"speed"}  # still moving: the motion sensor writes nothing
 
 
-async def test_every_entity_follows_a_signal_until_removed(hass: HomeAssistant, bike: Any) -> None:
-    entry, report = bike
+async def test_every_entity_follows_a_signal_until_removed(
+    hass: HomeAssistant, bike_reports: Any
+) -> None:
+    entry, report = bike_reports
     await report(_fix())
     hub = entry.runtime_data.hub
     tracker = hub.trackers[TID]
@@ -118,8 +118,8 @@ async def test_every_entity_follows_a_signal_until_removed(hass: HomeAssistant, 
     assert followers() == []  # removed entities left the signals
 
 
-async def test_alarms_fire_after_the_state(hass: HomeAssistant, bike: Any) -> None:
-    _, report = bike
+async def test_alarms_fire_after_the_state(hass: HomeAssistant, bike_reports: Any) -> None:
+    _, report = bike_reports
     await report(_fix())
     registry = er.async_get(hass)
     alarm_entity = registry.async_get_entity_id("event", DOMAIN, f"{TID}_alarm")
