@@ -1,4 +1,5 @@
-"""The listener under bad conditions: caps, junk, idle peers, failures; and status messages."""
+"""The tracker port (server.py) under bad conditions: caps, junk, idle peers, failures; and status
+messages."""
 
 from __future__ import annotations
 
