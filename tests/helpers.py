@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,23 +23,9 @@ from custom_components.sinotrack.const import (
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
 )
+from tools.devenv import free_port  # noqa: F401 - re-exported: the tests use the tools' own
 
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A port free for both TCP and UDP right now."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("", 0))
-            port = int(tcp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("", port))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no free port")
 
 
 def listener_entry(

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from scripts.simulator import SimConfig, Simulator
+from tools.simulator import SimConfig, Simulator
 
 from .helpers import free_port, setup_listener
 

@@ -1,5 +1,5 @@
 """A refused engine cut is the user's error: Home Assistant logs it as a validation error, and
-``scripts/ha_setup.py check-log`` tells that line from a real error, on 2025.4 and 2026.10."""
+``python -m tools.devenv check-log`` tells that line from a real error, on 2025.4 and 2026.10."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from scripts.ha_setup import check_log
+from tools.devenv import check_log
 
 from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener
 

@@ -1,4 +1,4 @@
-"""The tracker simulator (scripts/simulator.py): its frames decode to what was meant, it answers
+"""The tracker simulator (tools/simulator): its frames decode to what was meant, it answers
 commands like a device, and a run against a real listener shows trackers, alarms and the
 immobilizer round trip in Home Assistant."""
 
@@ -19,7 +19,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.sinotrack.const import DOMAIN
-from custom_components.sinotrack.protocol.h02 import H02Codec
+from custom_components.sinotrack.protocol.h02 import H02Codec, H02Status
+from custom_components.sinotrack.protocol.jt808 import Jt808Codec
+from custom_components.sinotrack.protocol.jt808.decode import STATUS_OIL_CUT
+from custom_components.sinotrack.protocol.jt808.framing import xor
 from custom_components.sinotrack.protocol.model import (
     Alarm,
     Command,
@@ -29,35 +32,19 @@ from custom_components.sinotrack.protocol.model import (
     Heartbeat,
     Position,
 )
-from scripts.simulator import (
+from tools.simulator import (
     ACK_STYLES,
-    H02_ENGINE_ENABLED,
-    JT_STATUS_OIL_CUT,
     Fix,
     SimConfig,
     SimTracker,
     Simulator,
     Stats,
     Vehicle,
-    h02_ack,
-    h02_alarm,
-    h02_battery_byte,
-    h02_binary_position,
-    h02_link,
-    h02_status,
-    h02_text_position,
-    jt808_escape,
-    jt808_frame,
-    jt808_items,
-    jt808_location_body,
-    jt808_parse,
-    jt808_phone,
-    jt808_unescape,
-    jt808_words,
     main,
-    split_jt808,
-    xor_checksum,
+    tracker_class,
 )
+from tools.simulator import h02_frames as h02
+from tools.simulator import jt808_frames as jt808
 
 from .helpers import free_port, setup_listener, wait_for
 
@@ -93,23 +80,23 @@ def one(decoded: list[Any]) -> Any:
     return decoded[0].message
 
 
-def jt808_codec() -> Any:
-    jt808 = pytest.importorskip("custom_components.sinotrack.protocol.jt808")
-    return jt808.Jt808Codec()
+def jt808_codec() -> Jt808Codec:
+    return Jt808Codec()
 
 
 def tracker(protocol: str, *, ack_style: str = "DONE", first_id: int = 4106011600) -> SimTracker:
     """A simulated tracker without sockets (simulated time stands still at 0)."""
     config = SimConfig(protocol=protocol, ack_style=ack_style, parked=True, first_id=first_id)
-    return SimTracker(0, config, Stats(), sim_clock=lambda: 0.0, wall_clock=lambda: NOW)
+    kind = tracker_class(protocol)
+    return kind(0, config, Stats(), sim_clock=lambda: 0.0, wall_clock=lambda: NOW)
 
 
 # --- frames ---------------------------------------------------------------------------------
 
 
 def test_h02_text_frames_decode() -> None:
-    status = h02_status(ignition=True, sos=True, power_cut=True)
-    pos = one(H02Codec().feed(h02_text_position(H02_ID, FIX, status)))
+    status = h02.status_word(ignition=True, sos=True, power_cut=True)
+    pos = one(H02Codec().feed(h02.position(H02_ID, FIX, status)))
     assert isinstance(pos, Position)
     assert (pos.device_id, pos.message_type, pos.fix_time, pos.valid) == (H02_ID, "V1", NOW, True)
     assert pos.latitude == pytest.approx(FIX.latitude, abs=2e-6)
@@ -121,27 +108,27 @@ def test_h02_text_frames_decode() -> None:
     assert pos.alarms == {Alarm.SOS, Alarm.POWER_CUT}
     assert f"{pos.status:08X}" == "FFF7FFFD"
 
-    parked = one(H02Codec().feed(h02_text_position(H02_ID, FIX, h02_status(ignition=False))))
+    parked = one(H02Codec().feed(h02.position(H02_ID, FIX, h02.status_word(ignition=False))))
     assert f"{parked.status:08X}" == "FFFFFBFF"
     assert parked.flags.ignition is False
     assert not parked.alarms
 
     south_west = Fix(NOW, -33.8688, -151.2093)
-    pos = one(H02Codec().feed(h02_text_position(H02_ID, south_west, 0xFFFFFFFF)))
+    pos = one(H02Codec().feed(h02.position(H02_ID, south_west, 0xFFFFFFFF)))
     assert (pos.latitude, pos.longitude) == pytest.approx((-33.8688, -151.2093), abs=2e-6)
 
-    low = one(H02Codec().feed(h02_alarm(H02_ID, 2, FIX, h02_status(ignition=True))))
+    low = one(H02Codec().feed(h02.alarm(H02_ID, 2, FIX, h02.status_word(ignition=True))))
     assert low.alarms == {Alarm.LOW_BATTERY}
 
-    link = h02_link(H02_ID, NOW, signal=21, satellites=9, battery=64, status=0xFFFFFBFF)
+    link = h02.link(H02_ID, NOW, signal=21, satellites=9, battery=64, status=0xFFFFFBFF)
     beat = one(H02Codec().feed(link))
     assert isinstance(beat, Heartbeat)
     assert (beat.battery_percent, beat.signal, beat.satellites) == (64, 21, 9)
 
 
 def test_h02_binary_frame_decodes() -> None:
-    status = h02_status(ignition=False, vibration=True)
-    frame = h02_binary_position(H02_ID, FIX, status, 55, sequence=300)
+    status = h02.status_word(ignition=False, vibration=True)
+    frame = h02.binary_position(H02_ID, FIX, status, 55, sequence=300)
     assert len(frame) == 32
     pos = one(H02Codec().feed(frame))
     assert (pos.device_id, pos.message_type, pos.fix_time) == (H02_ID, "binary", NOW)
@@ -156,15 +143,15 @@ def test_h02_binary_frame_decodes() -> None:
 
     # The battery byte: a percentage from 7 up, the 1-6 scale below (1 = 0 %).
     for percent, expected in ((100, 100), (7.4, 7), (6, 0), (0, 0)):
-        byte = h02_battery_byte(percent)
-        pos = one(H02Codec().feed(h02_binary_position(H02_ID, FIX, status, percent)))
+        byte = h02.battery_byte(percent)
+        pos = one(H02Codec().feed(h02.binary_position(H02_ID, FIX, status, percent)))
         assert pos.battery_percent == expected, (percent, byte)
 
 
 @pytest.mark.parametrize("style", ACK_STYLES)
 def test_h02_ack_styles_decode(style: str) -> None:
-    status = h02_status(ignition=False, immobilized=True)
-    frame = h02_ack(H02_ID, "S20", "101112", style, fix=FIX, status=status, params=["1", "1"])
+    status = h02.status_word(ignition=False, immobilized=True)
+    frame = h02.ack(H02_ID, "S20", "101112", style, fix=FIX, status=status, params=["1", "1"])
     ack = one(H02Codec().feed(frame))
     assert isinstance(ack, CommandAck)
     assert (ack.command, ack.tag) == ("S20", "101112")
@@ -178,26 +165,21 @@ def test_h02_ack_styles_decode(style: str) -> None:
         assert ack.position.flags.immobilizer_engaged is True
 
 
-def test_jt808_escaping_and_checksum() -> None:
-    # The standard's example: 30 7E 08 7D 55 <-> 30 7D 02 08 7D 01 55.
-    assert jt808_escape(bytes.fromhex("307e087d55")) == bytes.fromhex("307d02087d0155")
-    assert jt808_unescape(bytes.fromhex("307d02087d0155")) == bytes.fromhex("307e087d55")
-    with pytest.raises(ValueError, match="7D"):
-        jt808_unescape(bytes.fromhex("307d03"))
-
-    phone = jt808_phone(JT_ID)
+def test_jt808_frames_are_the_packages() -> None:
+    """Built with the protocol package's framing and cut and checked by it: the phone number in
+    BCD, a checksum of 7E escaped, a platform frame out of a stream with junk around it, and a
+    broken checksum refused."""
+    phone = jt808.phone(JT_ID)
     assert phone.hex() == "004106011602"
     # A serial whose checksum is 7E: the checksum byte itself is escaped.
     serial = next(
-        s
-        for s in range(65536)
-        if xor_checksum(bytes.fromhex("00020000") + phone + s.to_bytes(2)) == 0x7E
+        s for s in range(65536) if xor(bytes.fromhex("00020000") + phone + s.to_bytes(2)) == 0x7E
     )
-    frame = jt808_frame(0x0002, b"", phone, serial)
+    frame = jt808.frame(0x0002, b"", phone, serial)
     assert frame.endswith(b"\x7d\x02\x7e")
     assert frame.count(b"\x7e") == 2
-    parsed = jt808_parse(frame)
-    assert (parsed.message_id, parsed.phone, parsed.serial, parsed.body) == (
+    parsed = jt808.parse(frame)
+    assert (parsed.message_id, parsed.id_bytes.hex(), parsed.serial, parsed.body) == (
         0x0002,
         "004106011602",
         serial,
@@ -205,30 +187,33 @@ def test_jt808_escaping_and_checksum() -> None:
     )
     # Content with 7E and 7D in it, split from a stream with junk around it.
     body = bytes.fromhex("7e7d007e")
-    frame = jt808_frame(0x0900, body, phone, 0x7D7E)
+    frame = jt808.frame(0x8900, body, phone, 0x7D7E)
     assert b"\x7e" not in frame[1:-1]
-    frames, rest = split_jt808(b"junk" + frame + frame[:5])
-    assert frames == [frame]
+    frames, rest = jt808.ServerFrames().split(b"junk" + frame + frame[:5], final=False)
+    assert [(f.message_id, f.body, f.serial) for f in frames] == [(0x8900, body, 0x7D7E)]
     assert rest == frame[:5]
-    assert jt808_parse(frame).body == body
-    assert jt808_parse(frame).serial == 0x7D7E
     broken = bytearray(frame)
     broken[-2] ^= 0x01
     with pytest.raises(ValueError, match="checksum"):
-        jt808_parse(bytes(broken))
+        jt808.parse(bytes(broken))
 
-    jt808 = pytest.importorskip("custom_components.sinotrack.protocol.jt808")
-    assert frame == jt808.build_frame(0x0900, body, phone, None, 0x7D7E)
+    # A terminal counts a broken frame from the platform as an error and goes on.
+    sim = tracker("jt808", first_id=int(JT_ID))
+    good = jt808.frame(0x8300, b"\x00hi", phone, 7)
+    (answer,) = sim.receive(bytes(broken) + good)
+    assert jt808.parse(answer).message_id == 0x0001
+    assert sim.stats.errors == 1
+    assert "checksum" in sim.stats.error_samples[0]
 
 
 def test_jt808_location_decodes() -> None:
     codec = jt808_codec()
-    alarm, status = jt808_words(
+    alarm, status = jt808.words(
         ignition=True, fix=FIX, immobilized=True, power_cut=True, vibration=True
     )
-    items = jt808_items(odometer_km=12345.6, signal=23, satellites=11, battery=41, external=False)
-    frame = jt808_frame(
-        0x0200, jt808_location_body(FIX, alarm, status, items), jt808_phone(JT_ID), 5
+    items = jt808.items(odometer_km=12345.6, signal=23, satellites=11, battery=41, external=False)
+    frame = jt808.frame(
+        0x0200, jt808.location_body(FIX, alarm, status, items), jt808.phone(JT_ID), 5
     )
     (decoded,) = codec.feed(frame)
     pos = decoded.message
@@ -243,7 +228,7 @@ def test_jt808_location_decodes() -> None:
     assert pos.flags.immobilizer_engaged is True
     assert pos.flags.external_power_cut is True
     assert {Alarm.POWER_CUT, Alarm.VIBRATION} <= pos.alarms
-    reply = jt808_parse(decoded.reply)
+    reply = jt808.parse(decoded.reply)
     assert (reply.message_id, reply.body) == (0x8001, bytes.fromhex("0005020000"))
 
 
@@ -255,7 +240,7 @@ def test_h02_tracker_engine_cut(style: str) -> None:
     sim = tracker("h02", ack_style=style)
     server = H02Codec(clock=lambda: NOW)
     (report,) = sim.report_frames()
-    assert one(server.feed(report)).status & H02_ENGINE_ENABLED
+    assert one(server.feed(report)).status & H02Status.ENGINE_CUT
 
     cut = server.encode(H02_ID, Command(CommandKind.ENGINE_STOP), NOW)
     (answer,) = sim.receive(cut.data)
@@ -263,18 +248,18 @@ def test_h02_tracker_engine_cut(style: str) -> None:
     assert server.matches(cut, ack)
     assert ack.success is not False
     if style != "echo":
-        assert ack.position.status & H02_ENGINE_ENABLED == 0
+        assert ack.position.status & H02Status.ENGINE_CUT == 0
         assert ack.position.speed_kmh == 0
     assert sim.snapshot().immobilized
     for _ in range(3):  # every later report keeps bit 27 cleared
         (report,) = sim.report_frames()
-        assert one(server.feed(report)).status & H02_ENGINE_ENABLED == 0
+        assert one(server.feed(report)).status & H02Status.ENGINE_CUT == 0
 
     restore = server.encode(H02_ID, Command(CommandKind.ENGINE_RESUME), NOW)
     (answer,) = sim.receive(restore.data)
     assert server.matches(restore, one(server.feed(answer)))
     (report,) = sim.report_frames()
-    assert one(server.feed(report)).status & H02_ENGINE_ENABLED
+    assert one(server.feed(report)).status & H02Status.ENGINE_CUT
     assert sim.stats.commands == {"S20": 2}
     assert sim.stats.commands_answered == 2
 
@@ -333,7 +318,7 @@ def test_jt808_tracker_session_and_commands() -> None:
     (registered,) = codec.feed(sim.register_frame())
     assert sim.receive(registered.reply) == []
     assert sim.stats.replies == {"0x8100": 1}
-    sim.auth_code = jt808_parse(registered.reply).body[3:]
+    sim.auth_code = jt808.parse(registered.reply).body[3:]
     (authenticated,) = codec.feed(sim.auth_frame())
     assert sim.receive(authenticated.reply) == []
     (report,) = sim.report_frames()
@@ -351,7 +336,7 @@ def test_jt808_tracker_session_and_commands() -> None:
     assert sim.report_now
     (report,) = sim.report_frames()
     (decoded,) = codec.feed(report)
-    assert decoded.message.status & JT_STATUS_OIL_CUT
+    assert decoded.message.status & STATUS_OIL_CUT
     assert decoded.message.flags.immobilizer_engaged is True
 
     query = codec.encode(JT_ID, Command(CommandKind.REQUEST_POSITION), NOW)
@@ -369,7 +354,7 @@ def test_jt808_tracker_session_and_commands() -> None:
     (answer,) = sim.receive(restore.data)
     assert codec.feed(answer)[0].message.success is True
     (decoded,) = codec.feed(sim.report_frames()[0])
-    assert not decoded.message.status & JT_STATUS_OIL_CUT
+    assert not decoded.message.status & STATUS_OIL_CUT
     assert sim.stats.commands == {"0x8105": 2, "0x8201": 1, "0x8103": 1}
     assert sim.stats.errors == 0
 
@@ -527,9 +512,9 @@ async def test_immobilizer_round_trip(hass: HomeAssistant, listener: Any, protoc
         status = sim.snapshot(tracker_id).last_status
         assert status is not None
         if protocol == "h02":
-            assert status & H02_ENGINE_ENABLED == 0  # every report while cut
+            assert status & H02Status.ENGINE_CUT == 0  # every report while cut
         else:
-            assert status & JT_STATUS_OIL_CUT
+            assert status & STATUS_OIL_CUT
         assert hass.states.get(switch).state == "on"
 
         await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)

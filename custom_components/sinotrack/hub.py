@@ -51,10 +51,7 @@ from .const import (
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
 from .profiles import TrackerProfiles
-from .protocol import Command, CommandAck, Decoded
-
-# The protocol's model/firmware message, not Home Assistant's DeviceInfo (to be renamed there).
-from .protocol import DeviceInfo as DeviceInfoMessage
+from .protocol import Command, CommandAck, Decoded, DeviceIdentity
 from .server import Peer
 from .subentries import (
     add_tracker_subentry,
@@ -251,7 +248,7 @@ class Hub:
             self.commands.on_ack(tracker, message, peer)
         if outcome is not QUIET:  # the usual report: nothing to count
             self._account(tracker, outcome)
-        if isinstance(message, DeviceInfoMessage) and (message.model or message.firmware):
+        if isinstance(message, DeviceIdentity) and (message.model or message.firmware):
             self.update_device(tracker)
         if not tracker.online:
             tracker.online = True

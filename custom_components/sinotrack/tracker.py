@@ -22,7 +22,7 @@ from .protocol import (
     Alarm,
     CellReport,
     CommandAck,
-    DeviceInfo,  # the protocol's model/firmware message, not Home Assistant's DeviceInfo
+    DeviceIdentity,
     Flags,
     Heartbeat,
     Message,
@@ -135,7 +135,7 @@ class TrackerState:
                 self._apply_telemetry(message)
             if alarms:
                 return Outcome(alarms)
-        elif isinstance(message, DeviceInfo):
+        elif isinstance(message, DeviceIdentity):
             self.model = message.model or self.model
             self.firmware = message.firmware or self.firmware
             self._apply_iccid(message.iccid)

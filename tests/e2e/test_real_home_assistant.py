@@ -1,7 +1,9 @@
 """End to end in a real Home Assistant process: REST config flow, simulator, restart.
 
 Runs ``hass`` from the develop environment (``scripts/develop``'s pinned Home Assistant, created
-on first use) on a temporary config folder, with its own HTTP and tracker ports on 127.0.0.1.
+on first use) on a temporary config folder, with its own HTTP and tracker ports on 127.0.0.1,
+brought up by the same code as ``scripts/develop`` (``tools.devenv``): the owner through the
+onboarding API, the listener entry and its options through the config-flow REST API.
 """
 
 from __future__ import annotations
@@ -10,83 +12,30 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import ha_setup  # noqa: E402
+from tools import devenv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("socket_enabled")]
 
-SIMULATOR = ROOT / "scripts" / "simulator.py"
+ROOT = Path(__file__).resolve().parents[2]
 PARKED_ID = "4106011700"
 DRIVING_FIRST_ID = 4106011600
 
 
-def _until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
-
-
-class RealHomeAssistant:
-    """One hass process on a temporary folder, driven through its REST API."""
-
-    def __init__(self, config_dir: Path, python: str, http_port: int) -> None:
-        self.config_dir = config_dir
-        self.python = python
-        self.url = f"http://127.0.0.1:{http_port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.token = ""
-
-    def start(self, *, first: bool) -> None:
-        self.proc = ha_setup.start_hass(self.config_dir, python=self.python)
-        ha_setup.wait_ready(self.url, proc=self.proc, timeout=240)
-        tokens = ha_setup.onboard(self.url) if first else ha_setup.login(self.url)
-        ha_setup.wait_running(self.url, tokens.access_token, proc=self.proc, timeout=240)
-        self.token = tokens.access_token
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            ha_setup.stop_hass(self.proc, timeout=60)
-            self.proc = None
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        return ha_setup.api(self.url, self.token, method, path, body)
-
-    def states(self, prefix: str = "") -> dict[str, dict[str, Any]]:
-        return {
-            s["entity_id"]: s
-            for s in self.api("GET", "/api/states")
-            if s["entity_id"].startswith(prefix)
-        }
-
-
 @pytest.fixture(scope="module")
 def develop_python() -> str:
-    return str(ha_setup.ensure_venv())
+    return str(devenv.ensure_venv())
 
 
 @pytest.fixture
-def real_ha(tmp_path: Path, develop_python: str) -> Iterator[RealHomeAssistant]:
-    http_port = ha_setup.free_port()
-    ha_setup.seed_config(
-        tmp_path,
-        http_port=http_port,
-        listener_port=ha_setup.free_port(),
-        python=develop_python,
-        listener_entry=False,
-    )
-    ha = RealHomeAssistant(tmp_path, develop_python, http_port)
+def real_ha(tmp_path: Path, develop_python: str) -> Iterator[devenv.Instance]:
+    ha = devenv.Instance(tmp_path, develop_python)
+    devenv.seed_config(tmp_path, http_port=ha.http_port, python=develop_python)
     try:
         yield ha
     finally:
@@ -95,7 +44,8 @@ def real_ha(tmp_path: Path, develop_python: str) -> Iterator[RealHomeAssistant]:
 
 def _simulate(port: int, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, str(SIMULATOR), "--port", str(port), "--json", *args],
+        [sys.executable, "-m", "tools.simulator", "--port", str(port), "--json", *args],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -109,32 +59,21 @@ def _finish(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
     return dict(json.loads(lines[-1]))
 
 
-def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssistant) -> None:
+def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: devenv.Instance) -> None:
     started = time.monotonic()
-    real_ha.start(first=True)
-    listener_port = ha_setup.free_port()
+    assert real_ha.start()  # the owner, created through the onboarding API
+    steps = devenv.wait_ready(real_ha.url)  # onboarding finished: no step left open
+    assert steps is None or all(step["done"] for step in steps), steps
+    listener_port = devenv.free_port()
 
-    # The listener, through the REST config-flow API.
-    flow = real_ha.api("POST", "/api/config/config_entries/flow", {"handler": "sinotrack"})
-    assert flow["type"] == "form"
-    assert flow["step_id"] == "user"
-    result = real_ha.api(
-        "POST",
-        f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {"port": listener_port, "tcp": True, "udp": True},
-    )
-    assert result["type"] == "create_entry", result
-    entry_id = result["result"]["entry_id"]
-    _until(lambda: ha_setup.port_status(listener_port) == (True, True), 30, "the tracker port")
-
-    # Option new_trackers through the options flow.
-    options = real_ha.api("POST", "/api/config/config_entries/options/flow", {"handler": entry_id})
-    result = real_ha.api(
-        "POST",
-        f"/api/config/config_entries/options/flow/{options['flow_id']}",
-        {"new_trackers": "add", "offline_after": 10, "max_connections": 500},
-    )
-    assert result["type"] == "create_entry", result
+    # The listener through the config flow, its options through the options flow.
+    options = {"new_trackers": "add", "offline_after": 10, "max_connections": 500}
+    entry_id = devenv.add_listener(real_ha.url, real_ha.token, port=listener_port, options=options)
+    (entry,) = devenv.listener_entries(real_ha.url, real_ha.token)
+    assert (entry["entry_id"], entry["state"]) == (entry_id, "loaded")
+    devenv.until(lambda: devenv.port_status(listener_port) == (True, True), 30, "the tracker port")
+    with pytest.raises(devenv.FlowError, match="already listens on this port"):
+        devenv.add_listener(real_ha.url, real_ha.token, port=listener_port)
 
     # Trackers of every protocol driving around, one with an alarm; one parked H02 tracker.
     driving = _simulate(
@@ -171,7 +110,7 @@ def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssis
         PARKED_ID,
     )
     try:
-        trackers = _until(
+        trackers = devenv.until(
             lambda: (
                 [
                     s
@@ -193,7 +132,7 @@ def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssis
             k.endswith("_speed") and v["state"] not in ("unknown", "unavailable")
             for k, v in speeds.items()
         )
-        alarm = _until(
+        alarm = devenv.until(
             lambda: next(
                 (
                     s
@@ -209,7 +148,7 @@ def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssis
 
         # Immobilizer round trip with the parked tracker: confirmed by the tracker, not guessed.
         # Default names are "SinoTrack <letter> <last 4 digits>", the letter in order of arrival.
-        switch = _until(
+        switch = devenv.until(
             lambda: next(
                 (e for e in real_ha.states("switch.") if e.endswith("_1700_immobilizer")), None
             ),
@@ -240,7 +179,7 @@ def test_listener_trackers_alarms_immobilizer_and_restart(real_ha: RealHomeAssis
         for k, v in real_ha.states("device_tracker.sinotrack_").items()
     }
     real_ha.stop()
-    real_ha.start(first=False)
+    assert not real_ha.start()  # the owner exists: a login
     after = {
         k: (v["attributes"].get("latitude"), v["attributes"].get("longitude"))
         for k, v in real_ha.states("device_tracker.sinotrack_").items()

@@ -20,7 +20,7 @@ from custom_components.sinotrack.protocol.model import (
     CellReport,
     CommandAck,
     DecodeError,
-    DeviceInfo,
+    DeviceIdentity,
     Flags,
     Heartbeat,
     Position,
@@ -480,7 +480,7 @@ def test_heartbeats(raw: str, mtype: str, battery: int | None) -> None:
 
 def test_sms_keeps_the_text_and_finds_model_and_firmware() -> None:
     info = one(b"*HQ,5226073533,SMS,ST906(70SACD)_TQ_V_2.0 2024/06/07\nID:5226073533\nGSM:26#")
-    assert isinstance(info.message, DeviceInfo)
+    assert isinstance(info.message, DeviceIdentity)
     assert info.message.text == "ST906(70SACD)_TQ_V_2.0 2024/06/07\nID:5226073533\nGSM:26"
     assert info.message.model == "ST906"
     assert info.message.firmware == "ST906(70SACD)_TQ_V_2.0 2024/06/07"

@@ -20,7 +20,7 @@ from custom_components.sinotrack.protocol.model import (
     CommandKind,
     Decoded,
     DecodeError,
-    DeviceInfo,
+    DeviceIdentity,
     Heartbeat,
     Message,
     Position,
@@ -101,7 +101,7 @@ def test_decoder_vector(vector: dict[str, Any]) -> None:
         if "success" in expect:
             assert message.success is expect["success"]
     elif mtype == "SMS":
-        assert isinstance(message, DeviceInfo)
+        assert isinstance(message, DeviceIdentity)
         assert message.text == expect["result"]
         return
     elif mtype in ("V3", "NBR"):

@@ -35,7 +35,7 @@ from custom_components.sinotrack.protocol.model import (
     CommandKind,
     Decoded,
     DecodeError,
-    DeviceInfo,
+    DeviceIdentity,
     Heartbeat,
     Position,
     ProtocolError,
@@ -384,7 +384,7 @@ def test_register_then_authenticate() -> None:
     c = codec()
     (item,) = c.feed(register)
     assert isinstance(item, Decoded)
-    assert item.message == DeviceInfo(
+    assert item.message == DeviceIdentity(
         "jt808", "12345678900", "0x0100", text="maker=SINO, terminal_id=1234567", model="ST-901A"
     )
     reply = parse_reply(item.reply or b"")
@@ -392,7 +392,7 @@ def test_register_then_authenticate() -> None:
     assert reply["body"] == b"\x00\x01\x00" + b"012345678900"
     (auth,) = c.feed(frame(0x0102, b"012345678900", serial=2))
     assert isinstance(auth, Decoded)
-    assert auth.message == DeviceInfo(
+    assert auth.message == DeviceIdentity(
         "jt808", "12345678900", "0x0102", text="auth code 012345678900"
     )
     assert parse_reply(auth.reply or b"")["body"] == bytes.fromhex("0002010200")
@@ -404,7 +404,7 @@ def test_2019_header_and_authentication() -> None:
     c = codec()
     (item,) = c.feed(frame(0x0102, body, phone=phone, version=1, serial=3))
     assert isinstance(item, Decoded)
-    assert item.message == DeviceInfo(
+    assert item.message == DeviceIdentity(
         "jt808",
         "868628074866293",
         "0x0102",
@@ -469,7 +469,7 @@ def test_2019_authentication_imei_must_be_digits() -> None:
     (item,) = c.feed(frame(0x0102, body, phone=phone, version=1))
     assert isinstance(item, Decoded)
     assert item.message.device_id == "0"
-    assert isinstance(item.message, DeviceInfo)
+    assert isinstance(item.message, DeviceIdentity)
     assert item.message.imei is None
     assert c.imei is None
 

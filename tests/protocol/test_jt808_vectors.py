@@ -30,7 +30,7 @@ from custom_components.sinotrack.protocol.model import (
     CommandKind,
     Decoded,
     DecodeError,
-    DeviceInfo,
+    DeviceIdentity,
     Heartbeat,
     Position,
 )
@@ -280,7 +280,7 @@ def test_session_vector(vector: dict[str, Any]) -> None:
         assert isinstance(message, Heartbeat)
         assert message.message_type == msg_id
     elif msg_id == "0x0100":
-        assert isinstance(message, DeviceInfo)
+        assert isinstance(message, DeviceIdentity)
         assert message.message_type == "0x0100"
         content = unescape(wire(vector)[1:-1])
         assert content is not None
@@ -301,10 +301,10 @@ def test_session_vector(vector: dict[str, Any]) -> None:
         if expect["terminal_id"] == "866496077582164":  # a 2019 register carrying the IMEI
             assert message.imei == "866496077582164"
     elif msg_id == "0x0102":
-        assert isinstance(message, DeviceInfo)
+        assert isinstance(message, DeviceIdentity)
         assert message.text == f"auth code {expect['auth_code']}"
     elif msg_id == "0x0107":
-        assert isinstance(message, DeviceInfo)
+        assert isinstance(message, DeviceIdentity)
         if "terminal_model" in expect:
             assert message.model == expect["terminal_model"]
             assert message.firmware == expect["fw_version"]
@@ -313,7 +313,7 @@ def test_session_vector(vector: dict[str, Any]) -> None:
                 f"maker={expect['manufacturer_id']}, hardware={expect['hw_version']}"
             )
     elif msg_id == "0x0900":
-        assert isinstance(message, DeviceInfo)
+        assert isinstance(message, DeviceIdentity)
         assert message.text is not None
         assert message.text.lower().startswith(f"type={expect['transparent_type'].lower()}, ")
 

@@ -10,7 +10,7 @@ from .model import (
     CommandAck,
     Decoded,
     DecodeError,
-    DeviceInfo,
+    DeviceIdentity,
     Flags,
     Heartbeat,
     Position,
@@ -148,7 +148,7 @@ def describe(item: Decoded, protocol: str | None = None) -> dict[str, Any]:
                 mnc=message.mnc,
                 cells=[[c.lac, c.cid, c.rssi] for c in message.cells],
             )
-    elif isinstance(message, DeviceInfo):
+    elif isinstance(message, DeviceIdentity):
         out.update(
             text=message.text,
             model=message.model,

@@ -149,7 +149,7 @@ class CommandAck:
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceInfo:
+class DeviceIdentity:
     """Free text or identity the device sends (H02 SMS, JT/T 808 register/attributes …)."""
 
     protocol: str
@@ -162,7 +162,7 @@ class DeviceInfo:
     iccid: str | None = None
 
 
-Message = Position | Heartbeat | CellReport | CommandAck | DeviceInfo
+Message = Position | Heartbeat | CellReport | CommandAck | DeviceIdentity
 
 
 @dataclass(frozen=True, slots=True)

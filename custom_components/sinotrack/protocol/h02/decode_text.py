@@ -18,7 +18,7 @@ from ..model import (
     Cell,
     CellReport,
     CommandAck,
-    DeviceInfo,
+    DeviceIdentity,
     Flags,
     Heartbeat,
     Message,
@@ -440,7 +440,7 @@ def _heartbeat(mtype: str) -> Handler:
     return decode
 
 
-def _sms(body: str, dev: str) -> DeviceInfo:
+def _sms(body: str, dev: str) -> DeviceIdentity:
     """Free text (e.g. the CXZT reply); the first line names model and firmware on SinoTrack."""
     text = body.split(",", 3)[3] if body.count(",") >= 3 else ""
     first = text.split("\n", 1)[0].strip()
@@ -450,7 +450,7 @@ def _sms(body: str, dev: str) -> DeviceInfo:
         while end < len(first) and first[end].isalnum():
             end += 1
         model = first[:end] if any(ch.isdigit() for ch in first[:end]) else None
-    return DeviceInfo(PROTOCOL, dev, "SMS", text=text, model=model, firmware=first or None)
+    return DeviceIdentity(PROTOCOL, dev, "SMS", text=text, model=model, firmware=first or None)
 
 
 _ALRM_TYPES: Final = {"1": Alarm.SOS, "2": Alarm.LOW_BATTERY, "3": Alarm.GEOFENCE}

@@ -28,7 +28,7 @@ blind-area batches, type 1); 0x0201 ``CommandAck(command="0x8201", tag=<answered
 position=Position(message_type="0x0201"))``; 0x0001 ``CommandAck(command="0x%04X" of the
 answered ID, tag=<answered platform serial>, result=<code>, success=code == 0)``; 0x0104
 ``CommandAck(command="0x8104", params=("0xID=hex", …))``; 0x0100/0x0102/0x0107/0x0900
-``DeviceInfo``; 0x0002/0x0003 and every other ID a ``Heartbeat`` whose ``message_type`` is the
+``DeviceIdentity``; 0x0002/0x0003 and every other ID a ``Heartbeat`` whose ``message_type`` is the
 ID as ``"0x0200"`` (harmless: proof of life, nothing else).
 """
 
@@ -48,7 +48,7 @@ from ..model import (
     CommandKind,
     Decoded,
     DecodeError,
-    DeviceInfo,
+    DeviceIdentity,
     EncodedCommand,
     Message,
     Position,
@@ -388,7 +388,7 @@ class Jt808Codec(Codec):
             imei = None  # not an IMEI: never an identity
         if imei is not None and not self._own_id:
             self._imei = imei.lstrip("0") or None
-        return DeviceInfo(
+        return DeviceIdentity(
             protocol=self.protocol,
             device_id=self._identity(),
             message_type="0x0102",

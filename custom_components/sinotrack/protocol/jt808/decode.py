@@ -16,7 +16,7 @@ from typing import Final
 from ..model import (
     Alarm,
     CommandAck,
-    DeviceInfo,
+    DeviceIdentity,
     Flags,
     Heartbeat,
     Position,
@@ -496,14 +496,14 @@ def register_fields(body: bytes, edition_2019: bool) -> dict[str, str | int]:
     }
 
 
-def decode_register(body: bytes, device_id: str, edition_2019: bool) -> DeviceInfo:
-    """0x0100 -> DeviceInfo: model, and maker/terminal ID/plate as text."""
+def decode_register(body: bytes, device_id: str, edition_2019: bool) -> DeviceIdentity:
+    """0x0100 -> DeviceIdentity: model, and maker/terminal ID/plate as text."""
     f = register_fields(body, edition_2019)
     ident = str(f["terminal_id"])
     text = ", ".join(
         f"{key}={f[key]}" for key in ("maker", "terminal_id", "plate") if f[key] not in ("", 0)
     )
-    return DeviceInfo(
+    return DeviceIdentity(
         protocol=PROTOCOL,
         device_id=device_id,
         message_type="0x0100",
@@ -524,7 +524,7 @@ def auth_fields(body: bytes, edition_2019: bool) -> tuple[str, str | None, str |
     return _text(body), None, None
 
 
-def decode_attributes(body: bytes, device_id: str, edition_2019: bool) -> DeviceInfo:
+def decode_attributes(body: bytes, device_id: str, edition_2019: bool) -> DeviceIdentity:
     """0x0107 terminal attributes -> model, firmware, ICCID (maker/hardware as text)."""
     maker_len, model_len, id_len = (11, 30, 30) if edition_2019 else (5, 20, 7)
     pos = 2
@@ -546,7 +546,7 @@ def decode_attributes(body: bytes, device_id: str, edition_2019: bool) -> Device
         size = body[pos]
         firmware = _text(body[pos + 1 : pos + 1 + size])
     text = ", ".join(f"{k}={v}" for k, v in (("maker", maker), ("hardware", hardware)) if v)
-    return DeviceInfo(
+    return DeviceIdentity(
         protocol=PROTOCOL,
         device_id=device_id,
         message_type="0x0107",
@@ -557,14 +557,14 @@ def decode_attributes(body: bytes, device_id: str, edition_2019: bool) -> Device
     )
 
 
-def decode_transparent(body: bytes, device_id: str) -> DeviceInfo:
+def decode_transparent(body: bytes, device_id: str) -> DeviceIdentity:
     """0x0900: type BYTE + content, kept as text (printable) or hex."""
     if not body:
         raise ProtocolError("empty 0x0900 body")
     content = body[1:]
     text = _printable(content)
     shown = text if text is not None else "hex:" + content.hex()
-    return DeviceInfo(
+    return DeviceIdentity(
         protocol=PROTOCOL,
         device_id=device_id,
         message_type="0x0900",

@@ -1,41 +1,24 @@
 """Codec throughput: framing + decoding of text, binary and mixed H02 streams (one core).
 
-Run through ``scripts/bench codec``. The baseline is the bare cost of reading the same
-messages: ``bytes.split(b",")`` and converting their numeric fields (text), ``bytes.hex()`` and
-converting the BCD fields (binary). ``ratio`` = baseline / mixed throughput (lower is better).
+Run through ``scripts/bench codec`` (``python -m tools.bench.codec``). The baseline is the bare
+cost of reading the same messages: ``bytes.split(b",")`` and converting their numeric fields
+(text), ``bytes.hex()`` and converting the BCD fields (binary). ``ratio`` = baseline / mixed
+throughput (lower is better).
 The last line of output is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _import_protocol() -> None:
-    """The protocol package without the integration (which needs Home Assistant)."""
-    import types
-
-    sys.path.insert(0, str(ROOT))
-    if importlib.util.find_spec("homeassistant") is None:
-        package = types.ModuleType("custom_components.sinotrack")
-        package.__path__ = [str(ROOT / "custom_components" / "sinotrack")]
-        sys.modules["custom_components.sinotrack"] = package
-
-
-_import_protocol()
-
-from custom_components.sinotrack.protocol.h02 import H02Codec  # noqa: E402
-from custom_components.sinotrack.protocol.h02.values import CLASSIC, StatusInfo  # noqa: E402
-from custom_components.sinotrack.protocol.model import Decoded, Position  # noqa: E402
+from custom_components.sinotrack.protocol.h02 import H02Codec
+from custom_components.sinotrack.protocol.h02.values import CLASSIC, StatusInfo
+from custom_components.sinotrack.protocol.model import Decoded, Position
 
 # Realistic reports: SinoTrack V1 with cell extras, plain V1, V1 with an odd coordinate shape,
 # an NBR cell report, binary frames of 32, 45 and 42 bytes.
@@ -275,8 +258,8 @@ def _same_reports(chunks: list[bytes]) -> None:
 
 
 def _jt808_rate(seconds: float) -> int:
-    """The JT/T 808 codec's throughput (``bench_jt808.py``), for the same JSON line."""
-    from bench_jt808 import rate
+    """The JT/T 808 codec's throughput (``tools.bench.jt808``), for the same JSON line."""
+    from .jt808 import rate
 
     return round(rate(seconds))
 

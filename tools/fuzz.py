@@ -1,6 +1,6 @@
 """Throw random and mutated inputs at the H02 codec; report anything that goes wrong.
 
-    python scripts/fuzz_codec.py [-n 1000000] [--seed N]
+    scripts/fuzz [-n 1000000] [--seed N]          (python -m tools.fuzz)
 
 Inputs: pure random bytes, valid frames from the reference vectors with random byte edits,
 insertions, deletions and truncations, and splices of several frames. Each goes through
@@ -21,34 +21,17 @@ import sys
 import time
 import traceback
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _import_protocol() -> None:
-    """The protocol package without the integration (which needs Home Assistant)."""
-    import importlib.util
-    import types
-
-    sys.path.insert(0, str(ROOT))
-    if importlib.util.find_spec("homeassistant") is None:
-        package = types.ModuleType("custom_components.sinotrack")
-        package.__path__ = [str(ROOT / "custom_components" / "sinotrack")]
-        sys.modules["custom_components.sinotrack"] = package
-
-
-_import_protocol()
-
-from custom_components.sinotrack.protocol.h02 import H02Codec  # noqa: E402
-from custom_components.sinotrack.protocol.model import Decoded, DecodeError  # noqa: E402
+from custom_components.sinotrack.protocol.h02 import H02Codec
+from custom_components.sinotrack.protocol.model import Decoded, DecodeError
+from tools import REPO
 
 CAP = 1024
 SPECIAL = b"*$X#,;.-0123456789ABCDEFVNSEW \r\n\x00\xff"
 
 
 def _corpus() -> list[bytes]:
-    path = ROOT / "tests" / "protocol" / "data" / "h02_vectors.json"
+    path = REPO / "tests" / "protocol" / "data" / "h02_vectors.json"
     out = []
     for vector in json.loads(path.read_text(encoding="utf-8")):
         raw = vector.get("raw")

@@ -1,27 +1,17 @@
 """JT/T 808 codec throughput: framing, decoding and replying to 0x0200 location reports.
 
-``scripts/bench_codec.py`` calls ``rate(seconds)`` for its ``"jt808_msgs_per_s"`` figure; run
-alone, this prints one JSON line.
+``tools.bench.codec`` calls ``rate(seconds)`` for its ``"jt808_msgs_per_s"`` figure; run alone
+(``python -m tools.bench.jt808``), this prints one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from custom_components.sinotrack.protocol.jt808 import (  # noqa: E402
-    Jt808Codec,
-    build_frame,
-    unescape,
-)
+from custom_components.sinotrack.protocol.jt808 import Jt808Codec, build_frame, unescape
 
 PHONE = bytes.fromhex("013912345678")
 

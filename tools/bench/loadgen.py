@@ -1,8 +1,9 @@
 """Load generator for the end-to-end benchmarks: many H02 trackers on TCP, in their own process.
 
-Started by ``scripts/bench_e2e.py`` / ``scripts/bench_scale.py`` (not meant to be run by hand,
-though it can be). Plain non-blocking sockets and one ``selectors`` loop: no asyncio, no Home
-Assistant, so the load costs the Home Assistant process nothing but its own side of the sockets.
+Started by ``tools.bench.e2e`` / ``tools.bench.scale`` as ``python -m tools.bench.loadgen`` (not
+meant to be run by hand, though it can be). Plain non-blocking sockets and one ``selectors``
+loop: no asyncio, no Home Assistant, so the load costs the Home Assistant process nothing but
+its own side of the sockets.
 
 Modes:
 

@@ -1,7 +1,7 @@
 """Scale benchmark: a big fleet connected at once, each tracker reporting every 30 s.
 
 Run through ``scripts/bench scale``. Home Assistant runs in this process with the integration
-and N tracker subentries (as ``scripts/bench_e2e.py`` builds it); ``scripts/loadgen.py`` in a
+and N tracker subentries (as ``tools.bench.e2e`` builds it); ``tools.bench.loadgen`` in a
 separate process opens N TCP connections to 127.0.0.1, each sending one H02 report right away
 and then one every ``--interval`` seconds, the connections spread evenly over the interval.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import sys
 import tempfile
@@ -31,10 +30,18 @@ import time
 import tracemalloc
 from typing import Any
 
-import bench_e2e as common
-import ha_setup
-import loadgen
-from bench_e2e import LoadGen, home_assistant, machine, setup_integration
+from tools import devenv
+
+from . import loadgen
+from .harness import (
+    LoadGen,
+    home_assistant,
+    machine,
+    quiet_logging,
+    report,
+    run_main,
+    setup_integration,
+)
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -107,7 +114,7 @@ def cpu_seconds() -> float:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    limit = common.raise_nofile()
+    limit = loadgen.raise_nofile()
     if limit < args.connections + 256:
         print(
             f"open-file limit {limit} is too low for {args.connections} connections "
@@ -125,7 +132,7 @@ async def bench(args: argparse.Namespace) -> int:
             for first in range(0, args.connections, args.per_entry):
                 count = min(args.per_entry, args.connections - first)
                 entries.append(
-                    await setup_integration(hass, ha_setup.free_port(), count, first=first)
+                    await setup_integration(hass, devenv.free_port(), count, first=first)
                 )
             setup_s = time.monotonic() - t0
             ports = ",".join(str(e.runtime_data.server.bound_port) for e in entries)
@@ -243,11 +250,8 @@ async def bench(args: argparse.Namespace) -> int:
         "entities": entities,
         "open_at_end": open_at_end,
         "loadgen": summary,
-        "python": info["python"],
-        "home_assistant": info["home_assistant"],
     }
-    print(json.dumps(result))
-    return 0
+    return report(result, info)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE", help="cProfile the reporting window")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measured")
     args = parser.parse_args(argv)
-    common.quiet_logging()
-    return common.run_main(lambda: bench(args))
+    quiet_logging()
+    return run_main(lambda: bench(args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,283 @@
+"""End-to-end benchmark: Home Assistant with the integration, trackers flooding it over TCP.
+
+Run through ``scripts/bench e2e``. Home Assistant runs in this process (the test harness of
+pytest-homeassistant-custom-component builds it: real event loop, state machine, event bus, entity
+and device registries in memory; no frontend, no HTTP, no recorder unless ``--recorder``). The
+integration is set up with M tracker subentries. ``tools.bench.loadgen`` runs in a separate process
+and floods the listener over loopback TCP: M connections, each keeping a few H02 V1 reports in
+flight (closed loop: a reply lets it send the next). ``--changes position`` (the default): every
+report moves the tracker and changes its speed, so two entities write on every report and "last
+seen" once a second (its resolution) — the lightest report, where the fixed cost per report weighs
+most. ``--changes all``: every report also flips motion, ignition, external power (an alarm on every
+other report) and the immobilizer flag, so every entity a report can reach writes.
+
+Phase 1 (integration), over T seconds after a warm-up:
+- reports/s: messages the hub took per second;
+- latency: loadgen's monotonic time just before writing a report (the sequence number is in the
+  latitude) -> the monotonic time at which a ``state_changed`` listener in Home Assistant saw
+  that position in the state machine; p50/p99;
+- lost: acknowledged reports whose position never appeared in the state machine;
+- event-loop lag: a task sleeping 10 ms, how late it wakes; p99;
+- CPU time of the event-loop thread per report (socket, decode, hub, entities, state machine).
+
+Phase 2 (anchor), same process: plain ``TrackerEntity`` / ``SensorEntity`` subclasses, one set
+per tracker, with precomputed values, written with ``async_write_ha_state`` so that they change
+exactly as many states per report as the integration changed in phase 1 (same device classes,
+units, unique IDs, the same ``state_changed`` listener attached; every write changes its state,
+since a write that changes nothing is cheaper and is not "the same state change"). Its CPU time
+per report is what Home Assistant itself costs for those state changes; ``overhead_ratio`` =
+phase 1 / phase 2.
+
+Phase 3 (the floor; ``--no-floor`` skips it): a bare asyncio server that only writes the anchor's
+states and the replies, under the same flood (``run_floor``); ``floor_ratio`` = phase 3 /
+phase 2, what sockets alone add to the state writes at this load.
+
+The last line of output is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tools import devenv
+
+from . import loadgen
+from .anchor import run_anchor
+from .floor import FloorLoad
+from .harness import (
+    LoadGen,
+    StateWatch,
+    entity_ids,
+    gc_collections,
+    home_assistant,
+    machine,
+    percentile,
+    quiet_logging,
+    report,
+    run_main,
+    setup_integration,
+    start_recorder,
+)
+
+
+async def bench(args: argparse.Namespace) -> int:
+    loadgen.raise_nofile()
+    gc.collect()
+    port = devenv.free_port()
+    with tempfile.TemporaryDirectory(prefix="sinotrack-bench-") as config_dir:
+        async with home_assistant(config_dir) as hass:
+            if args.recorder:
+                await start_recorder(hass)
+            t_setup = time.monotonic()
+            entry = await setup_integration(hass, port, args.trackers)
+            setup_s = time.monotonic() - t_setup
+            runtime = entry.runtime_data
+            hub, server = runtime.hub, runtime.server
+            ids = entity_ids(hass, entry)
+            watch = StateWatch()
+            watch.watched.update(ids.values())
+            for i in range(args.trackers):
+                watch.trackers[ids[f"{loadgen.tracker_id(i)}_location"]] = i
+            unsub = watch.attach(hass)
+            from tests.helpers import LoopLag
+
+            lag = LoopLag()
+            lag.recording = False  # from the warm-up's end
+            lag.start()
+
+            with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+                out_path = out.name
+            flood = [
+                "--connections",
+                str(args.trackers),
+                "--mode",
+                "flood",
+                "--window",
+                str(args.window),
+                "--changes",
+                args.changes,
+            ]
+            gen = LoadGen(["--port", str(port), *flood, "--out", out_path])
+            try:
+                await gen.start(ready_timeout=60)
+                await asyncio.sleep(args.warmup)
+                gc.collect()
+                msgs0, writes0 = hub.stats.messages, watch.writes
+                cpu0, proc0, wall0 = time.thread_time(), time.process_time(), time.monotonic()
+                gc0 = gc_collections()
+                lag.recording = True
+                profiler = None
+                if args.profile:
+                    import cProfile
+
+                    profiler = cProfile.Profile(time.thread_time)
+                    profiler.enable()
+                await asyncio.sleep(args.seconds)
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(args.profile)
+                lag.recording = False
+                msgs1, writes1 = hub.stats.messages, watch.writes
+                cpu1, proc1, wall1 = time.thread_time(), time.process_time(), time.monotonic()
+                gc1 = gc_collections()
+                summary = await gen.stop()
+            finally:
+                await gen.kill()
+            await hass.async_block_till_done()
+            records = json.loads(Path(out_path).read_text(encoding="utf-8"))  # noqa: ASYNC240
+            os.unlink(out_path)
+
+            reports = msgs1 - msgs0
+            wall = wall1 - wall0
+            writes_per_report = (writes1 - writes0) / reports if reports else 0.0
+            integ_us = (cpu1 - cpu0) / reports * 1e6 if reports else float("nan")
+            integ_gc = [
+                round((b - a) * 1000 / max(1, reports), 2) for a, b in zip(gc0, gc1, strict=True)
+            ]
+            integ_proc_us = (proc1 - proc0) / reports * 1e6 if reports else float("nan")
+
+            # Join: when each report was written on the socket and when its position appeared.
+            appeared: list[dict[int, float]] = [{} for _ in range(args.trackers)]
+            for index, latitude, when in watch.seen:
+                appeared[index].setdefault(loadgen.seq_of(latitude), when)
+            latencies: list[float] = []
+            lost = 0
+            acked_total = 0
+            for index, record in enumerate(records):
+                sent = record["sent"]
+                acked = record["acked"]
+                acked_total += acked
+                shown = appeared[index]
+                for seq in range(acked):
+                    shown_at = shown.get(seq % loadgen.SEQ_MODULO)
+                    if shown_at is None:
+                        lost += 1
+                        continue
+                    if wall0 <= sent[seq] <= wall1:
+                        latencies.append(shown_at - sent[seq])
+            lag_p99 = lag.p99_ms
+            await lag.stop()
+            sink_errors = server.stats.sink_errors
+            refused = server.stats.connections_refused
+
+            # Phase 2: the anchor, same number of reports (bounded), same writes per report.
+            anchor_reports = max(1000, min(reports, 200_000))
+            floor = FloorLoad(flood, args.seconds, args.warmup) if args.floor else None
+            anchor = await run_anchor(
+                hass, args.trackers, anchor_reports, writes_per_report, watch, floor=floor
+            )
+            unsub()
+
+    p50 = percentile(latencies, 50) * 1000
+    p99 = percentile(latencies, 99) * 1000
+    ratio = integ_us / anchor["cpu_us_per_report"]
+    if abs(anchor["writes_per_report"] - writes_per_report) > 0.02 * writes_per_report:
+        print("WARNING: the anchor did not write as many states per report as the integration")
+    info = machine()
+    print(
+        f"Home Assistant {info['home_assistant']}, Python {info['python']}, "
+        f"{info['cpus']} x {info['cpu_model']}"
+    )
+    print(
+        f"integration: {args.trackers} trackers over TCP, set up in {setup_s:.1f} s; "
+        f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, window {args.window}"
+    )
+    print(f"  reports/s          {reports / wall:10.0f}   ({reports} reports)")
+    print(f"  latency p50 / p99  {p50:10.2f} / {p99:.2f} ms   ({len(latencies)} samples)")
+    print(f"  lost               {lost:10d}   (of {acked_total} acknowledged)")
+    print(f"  loop lag p99       {lag_p99:10.2f} ms")
+    print(f"  state writes       {writes_per_report:10.3f} per report")
+    print(
+        f"  CPU per report     {integ_us:10.1f} us event-loop thread "
+        f"({integ_proc_us:.1f} us whole process)"
+    )
+    print(f"  GC runs / 1000     {integ_gc} (generations 0, 1, 2)")
+    print(
+        f"anchor: plain entities, {anchor['reports']} reports x "
+        f"{anchor['writes_per_report']:.3f} writes"
+    )
+    print(f"  CPU per report     {anchor['cpu_us_per_report']:10.1f} us event-loop thread")
+    print(f"  GC runs / 1000     {anchor['gc_per_1000']} (generations 0, 1, 2)")
+    print(f"overhead ratio       {ratio:10.2f}   (integration / anchor, target <= 1.5)")
+    floor_result = anchor["floor"]
+    floor_ratio = None
+    if floor_result is not None:
+        floor_ratio = integ_us / floor_result["cpu_us_per_report"]
+        print(
+            f"floor: bare asyncio server writing the anchor's states, same flood: "
+            f"{floor_result['reports_per_s']:.0f} reports/s"
+        )
+        print(
+            f"  CPU per report     {floor_result['cpu_us_per_report']:10.1f} us event-loop thread"
+        )
+        floor_share = floor_result["cpu_us_per_report"] / anchor["cpu_us_per_report"]
+        print(f"  integration/floor  {floor_ratio:10.2f}   (floor/anchor {floor_share:.2f})")
+    if sink_errors or refused:
+        print(f"  WARNING: sink errors {sink_errors}, refused connections {refused}")
+    result = {
+        "reports_per_s": round(reports / wall),
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "lost": lost,
+        "loop_lag_p99_ms": round(lag_p99, 2),
+        "overhead_ratio": round(ratio, 3),
+        "trackers": args.trackers,
+        "seconds": args.seconds,
+        "writes_per_report": round(writes_per_report, 3),
+        "integration_us_per_report": round(integ_us, 1),
+        "anchor_us_per_report": round(anchor["cpu_us_per_report"], 1),
+        "floor_us_per_report": (
+            round(floor_result["cpu_us_per_report"], 1) if floor_result is not None else None
+        ),
+        "floor_ratio": (  # the floor / the anchor: what sockets alone add to the state writes
+            round(floor_result["cpu_us_per_report"] / anchor["cpu_us_per_report"], 3)
+            if floor_result is not None
+            else None
+        ),
+        "acked": acked_total,
+        "loadgen": summary,
+    }
+    return report(result, info)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trackers", "-m", type=int, default=100)
+    parser.add_argument("--seconds", "-t", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--window", type=int, default=1, help="reports in flight per tracker")
+    parser.add_argument(
+        "--changes",
+        choices=("all", "position"),
+        default="position",
+        help="position: location and speed change on every report (the lightest report, the "
+        "default); all: every entity a report can reach changes (see tools/bench/loadgen.py)",
+    )
+    parser.add_argument(
+        "--floor",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure phase 3: a bare asyncio server writing the anchor's states under the same "
+        "flood, the least any integration could cost (on by default)",
+    )
+    parser.add_argument(
+        "--recorder",
+        action="store_true",
+        help="run the recorder (default settings) in every phase, as a user's Home Assistant does",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the measured phase into FILE")
+    args = parser.parse_args(argv)
+    quiet_logging()
+    return run_main(lambda: bench(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

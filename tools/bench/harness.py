@@ -1,0 +1,243 @@
+"""Home Assistant in this process, for the benchmarks: its loop, the integration, what is measured.
+
+The harness of pytest-homeassistant-custom-component builds Home Assistant (real event loop,
+state machine, event bus, entity and device registries in memory; no frontend, no HTTP, no
+recorder unless asked); the integration is set up with its tracker subentries (``tests.helpers``
+builds the entry as the tests do). ``LoadGen`` runs ``tools.bench.loadgen`` in its own process,
+``StateWatch`` sees every state written, ``run_main`` runs a benchmark on Home Assistant's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from tools import REPO
+
+from . import loadgen
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """The event loop Home Assistant itself runs on (eager tasks, its exception handler)."""
+    from homeassistant import runner
+
+    create = getattr(runner, "create_event_loop", None)
+    if create is not None:
+        return create(False)  # type: ignore[no-any-return]
+    return runner.HassEventLoopPolicy(False).new_event_loop()  # type: ignore[attr-defined, no-any-return, unused-ignore]
+
+
+@contextlib.asynccontextmanager
+async def home_assistant(config_dir: str) -> AsyncIterator[Any]:
+    from homeassistant import loader
+    from pytest_homeassistant_custom_component.common import async_test_home_assistant
+
+    async with async_test_home_assistant(config_dir=config_dir) as hass:
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # let it load custom_components/
+        try:
+            yield hass
+        finally:
+            await hass.async_stop(force=True)
+
+
+async def start_recorder(hass: Any) -> None:
+    """The recorder as in a user's Home Assistant: its defaults (SQLite in the config folder)."""
+    from homeassistant.helpers import recorder as recorder_helper
+    from homeassistant.setup import async_setup_component
+
+    recorder_helper.async_initialize_recorder(hass)  # what bootstrap does first
+    if not await async_setup_component(hass, "recorder", {"recorder": {}}):
+        raise SystemExit("the recorder did not set up")
+    await hass.async_block_till_done()
+
+
+async def setup_integration(hass: Any, port: int, trackers: int, first: int = 0) -> Any:
+    """A listener entry on ``port`` (TCP) with trackers ``first`` … ``first + trackers - 1``."""
+    from tests.helpers import listener_entry
+
+    entry = listener_entry(
+        port,
+        udp=False,
+        new_trackers="ignore",
+        max_connections=trackers + 100,
+        trackers=[(loadgen.tracker_id(i), f"Tracker {i}") for i in range(first, first + trackers)],
+    )
+    entry.add_to_hass(hass)
+    if not await hass.config_entries.async_setup(entry.entry_id):
+        raise SystemExit("the integration did not set up")
+    await hass.async_block_till_done()
+    return entry
+
+
+def entity_ids(hass: Any, entry: Any) -> dict[str, str]:
+    """unique ID -> entity ID of the entry's entities."""
+    from homeassistant.helpers import entity_registry as er
+
+    return {
+        e.unique_id: e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    }
+
+
+class StateWatch:
+    """A ``state_changed`` listener: counts writes and notes when each position appeared."""
+
+    def __init__(self) -> None:
+        self.watched: set[str] = set()  # count the state writes of these entities
+        self.trackers: dict[str, int] = {}  # device_tracker entity ID -> tracker index
+        self.writes = 0
+        self.seen: list[tuple[int, float, float]] = []  # (tracker index, latitude, monotonic)
+
+    def attach(self, hass: Any) -> Callable[[], None]:
+        from homeassistant.const import EVENT_STATE_CHANGED
+        from homeassistant.core import callback
+
+        watched = self.watched
+        trackers = self.trackers
+        seen = self.seen
+        monotonic = time.monotonic
+
+        @callback
+        def on_state_changed(event: Any) -> None:
+            entity_id = event.data["entity_id"]
+            if entity_id not in watched:
+                return
+            self.writes += 1
+            index = trackers.get(entity_id)
+            if index is not None:
+                new_state = event.data["new_state"]
+                if new_state is not None:
+                    latitude = new_state.attributes.get("latitude")
+                    if latitude is not None:
+                        seen.append((index, latitude, monotonic()))
+
+        unsub: Callable[[], None] = hass.bus.async_listen(EVENT_STATE_CHANGED, on_state_changed)
+        return unsub
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class LoadGen:
+    """``tools.bench.loadgen`` in its own process; killed whatever happens."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, ready_timeout: float) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tools.bench.loadgen",
+            *self.args,
+            cwd=REPO,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), ready_timeout)
+        if line.strip() != b"ready":
+            raise SystemExit(f"loadgen did not start: {line!r}")
+
+    async def stop(self, wait_s: float = 15.0) -> dict[str, Any]:
+        proc = self.proc
+        assert proc is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        with contextlib.suppress(ConnectionError):
+            proc.stdin.write(b"stop\n")
+            await proc.stdin.drain()
+            proc.stdin.close()
+        out = await asyncio.wait_for(proc.stdout.read(), wait_s)
+        await proc.wait()
+        lines = out.decode().strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            raise SystemExit(f"loadgen failed (exit {proc.returncode}): {out!r}")
+        summary: dict[str, Any] = json.loads(lines[-1])
+        return summary
+
+    async def kill(self) -> None:
+        proc = self.proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+
+
+def machine() -> dict[str, Any]:
+    import platform
+
+    import homeassistant.const
+
+    model = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "home_assistant": homeassistant.const.__version__,
+    }
+
+
+def quiet_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def run_main(coro_fn: Callable[[], Any]) -> int:
+    """Run ``coro_fn()`` on Home Assistant's loop; Ctrl-C and SIGTERM end it cleanly."""
+    loop = new_loop()
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(coro_fn())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return int(loop.run_until_complete(task))
+    except asyncio.CancelledError:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+
+# --- the anchor: what Home Assistant itself costs for the same state changes ------------------
+
+
+def gc_collections() -> list[int]:
+    return [int(g["collections"]) for g in gc.get_stats()]
+
+
+def report(result: dict[str, Any], info: dict[str, Any]) -> int:
+    """The last line of a benchmark: its figures and what they were measured on, as JSON."""
+    print(
+        json.dumps({**result, "python": info["python"], "home_assistant": info["home_assistant"]})
+    )
+    return 0

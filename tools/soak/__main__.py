@@ -1,0 +1,9 @@
+"""``python -m tools.soak``: see ``tools.soak.cli``."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
