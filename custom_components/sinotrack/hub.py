@@ -59,7 +59,7 @@ from .subentries import (
     tracker_owner,
     tracker_subentries,
 )
-from .tracker import Outcome, TrackerState
+from .tracker import QUIET, Outcome, TrackerState
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -244,11 +244,10 @@ class Hub:
         status = tracker.status_key()
         iccid = tracker.iccid
         outcome = tracker.apply(message, received, received_mono)
-        if tracker.iccid != iccid:
-            self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
         if isinstance(message, CommandAck) and peer is not None:
             self.commands.on_ack(tracker, message, peer)
-        self._account(tracker, outcome)
+        if outcome is not QUIET:  # the usual report: nothing to count
+            self._account(tracker, outcome)
         if isinstance(message, DeviceIdentity) and (message.model or message.firmware):
             self.update_device(tracker)
         if not tracker.online:
@@ -259,6 +258,8 @@ class Hub:
         # Each entity looks again and writes only if what it shows changed.
         async_dispatcher_send(self.hass, signal_tracker_updated(tracker.subentry_id))
         if tracker.status_key() != status:
+            if tracker.iccid != iccid:
+                self.profiles.remember(tracker.tracker_id, tracker.dialect, tracker.iccid)
             self.status_changed(tracker)
         # The alarms after the state: automations triggered by one see the state it came with.
         for event in outcome.alarms:

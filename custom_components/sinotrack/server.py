@@ -477,12 +477,10 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
         return self.server.read_buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self.server.read_buffer[:nbytes]))
-
-    def data_received(self, data: bytes) -> None:
         server = self.server
+        data = bytes(server.read_buffer[:nbytes])  # the codec may keep it: a copy
         self.last_activity = time.monotonic()
-        server.stats.bytes_received += len(data)
+        server.stats.bytes_received += nbytes
         codec = self.codec
         if codec is None:
             codec, skipped = server.new_codec(data)
@@ -505,8 +503,8 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
         finally:
             out: bytes | bytearray | None = self._out
             self._out = None
-            if out:
-                self.send(bytes(out) if isinstance(out, bytearray) else out)
+            if out and self.transport is not None and not self._closed:
+                self.transport.write(bytes(out) if isinstance(out, bytearray) else out)
 
     def _arm_settle(self, delay: float) -> None:
         loop = asyncio.get_running_loop()
