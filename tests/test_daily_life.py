@@ -84,3 +84,68 @@ async def test_parked_jitter_does_not_move_the_marker(hass: HomeAssistant, car: 
     # ... or the ignition on, even a few metres away.
     await report(*offset(*towed, 3), status=DRIVING)
     assert len(written) == 2
+
+
+async def test_a_4_km_drive_is_4_km_of_distance(hass: HomeAssistant, car: Any) -> None:
+    _, report = car
+    distance = entity_id(hass, "sensor", f"{TID}_distance")
+    lat, lon = LAT, LON
+    await report(lat, lon)
+    for i in range(10):  # parked jitter before the drive adds nothing
+        await report(*offset(LAT, LON, 8 * (-1) ** i))
+    assert float(hass.states.get(distance).state) == 0.0
+    for _ in range(40):  # 4 km north at 48 km/h (26 knots), a fix every 10 s
+        lat, lon = offset(lat, lon, 100)
+        await report(lat, lon, status=DRIVING, knots=26, step_s=10)
+    await report(*offset(lat, lon, 50_000), status=DRIVING, knots=26, step_s=10)  # a bad fix
+    await report(lat, lon, status=DRIVING, knots=26, step_s=10)
+    for i in range(10):
+        await report(*offset(lat, lon, 8 * (-1) ** i))
+    assert float(hass.states.get(distance).state) == pytest.approx(4.0, abs=0.4)
+    parked_since = hass.states.get(entity_id(hass, "sensor", f"{TID}_parked_since"))
+    assert parked_since.state not in ("unknown", "unavailable")  # parked again at the end
+
+
+async def test_distance_and_the_stop_survive_a_restart(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+    tracker = await FakeTracker(port).connect()
+    when = dt_util.utcnow() - timedelta(hours=1)
+    lat, lon = LAT, LON
+
+    async def report(status: str, knots: float) -> None:
+        nonlocal when
+        when += timedelta(seconds=10)
+        await tracker.send(
+            h02_position_frame(TID, when=when, lat=lat, lon=lon, speed_knots=knots, status=status)
+        )
+        await tracker.read_frame()
+        await hass.async_block_till_done()
+
+    await report(DRIVING, 26)
+    for _ in range(15):  # 1.5 km
+        lat, lon = offset(lat, lon, 100)
+        await report(DRIVING, 26)
+    await report(PARKED, 0)  # the stop begins
+    stop_began = when
+    await tracker.close()
+    distance = entity_id(hass, "sensor", f"{TID}_distance")
+    parked_since = entity_id(hass, "sensor", f"{TID}_parked_since")
+    assert float(hass.states.get(distance).state) == pytest.approx(1.5, abs=0.05)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert float(hass.states.get(distance).state) == pytest.approx(1.5, abs=0.05)
+    tracker = await FakeTracker(port).connect()
+    await report(PARKED, 0)  # still parked where it stopped: the stop goes on
+    assert dt_util.parse_datetime(hass.states.get(parked_since).state) == stop_began.replace(
+        microsecond=0
+    )
+    for _ in range(5):  # and the drive after it adds to the distance before the restart
+        lat, lon = offset(lat, lon, 100)
+        await report(DRIVING, 26)
+    assert float(hass.states.get(distance).state) == pytest.approx(2.0, abs=0.05)
+    assert hass.states.get(parked_since).state == "unknown"
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -88,9 +88,15 @@ class ParkedFilter:
             if distance_m(self.latitude, self.longitude, latitude, longitude) <= radius:
                 return False
         # The first fix of a stop, or a move beyond the radius while parked (towed, pushed):
-        # shown, and where the vehicle now stands.
-        self.latitude, self.longitude, self.since = latitude, longitude, when
+        # shown, and where the vehicle now stands. A stop resumed after a restart keeps its start.
+        resumed = self.since if self.latitude is None else None
+        self.latitude, self.longitude, self.since = latitude, longitude, resumed or when
         return True
+
+    def resume(self, since: datetime) -> None:
+        """The stop a restart interrupted: its first fix after the restart anchors it again."""
+        if self.latitude is None and self.since is None:
+            self.since = since
 
 
 @dataclass(slots=True)
@@ -98,9 +104,16 @@ class Trip:
     """The distance driven, over the fixes shown (trusted, valid, through the parked filter)."""
 
     km: float = 0.0
+    _resumed: bool = False
     _latitude: float | None = None
     _longitude: float | None = None
     _when: datetime | None = None
+
+    def resume(self, km: float) -> None:
+        """Add the distance restored from before a restart, once."""
+        if not self._resumed and math.isfinite(km) and km >= 0:
+            self._resumed = True
+            self.km += km
 
     def add(self, latitude: float, longitude: float, when: datetime) -> bool:
         """Add the way from the previous fix to this one; whether the distance grew."""

@@ -183,13 +183,13 @@ class TrackerState:
                     self.latitude = pos.latitude
                     self.longitude = pos.longitude
                     self.accuracy_m = accuracy
+                    if pos.altitude_m is not None:
+                        self.altitude_m = pos.altitude_m
                     if not untrusted:
                         self.trip.add(pos.latitude, pos.longitude, fix_time)
                 self.fix_time = fix_time
                 self.speed_kmh = pos.speed_kmh
                 self.course = pos.course
-                if pos.altitude_m is not None:
-                    self.altitude_m = pos.altitude_m
             if pos.odometer_km is not None:
                 self.odometer_km = pos.odometer_km
         alarms = self._apply_alarms(pos.alarms, pos.status, pos=pos, when=fix_time, late=late)
