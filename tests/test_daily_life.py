@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener
@@ -148,4 +149,65 @@ async def test_distance_and_the_stop_survive_a_restart(hass: HomeAssistant) -> N
     assert float(hass.states.get(distance).state) == pytest.approx(2.0, abs=0.05)
     assert hass.states.get(parked_since).state == "unknown"
     await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+LIVE = [
+    ("sensor", "speed"),
+    ("sensor", "course"),
+    ("sensor", "signal"),
+    ("sensor", "satellites"),
+    ("binary_sensor", "ignition"),
+    ("binary_sensor", "moving"),
+]
+
+
+async def test_offline_is_honest(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+    registry = er.async_get(hass)
+    live = [entity_id(hass, platform, f"{TID}_{key}") for platform, key in LIVE]
+    for entity in live:  # the disabled-by-default ones too
+        registry.async_update_entity(entity, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    hub = entry.runtime_data.hub
+    tracker = await FakeTracker(port).connect()
+
+    async def report() -> None:
+        await tracker.send(h02_position_frame(TID, speed_knots=20, status=DRIVING))
+        await tracker.read_frame()
+        await hass.async_block_till_done()
+
+    await report()
+    location = entity_id(hass, "device_tracker", f"{TID}_location")
+    connectivity = entity_id(hass, "binary_sensor", f"{TID}_connectivity")
+    assert all(hass.states.get(e).state != "unavailable" for e in live)
+
+    hub.offline_after = timedelta(seconds=0)
+    hub._check_offline()  # what its 30 s timer does
+    await hass.async_block_till_done()
+    assert {e: hass.states.get(e).state for e in live} == dict.fromkeys(live, "unavailable")
+    assert hass.states.get(connectivity).state == "off"
+    shown = hass.states.get(location)  # the last fix stays on the map
+    assert shown.state != "unavailable"
+    assert shown.attributes["latitude"] == pytest.approx(LAT)
+
+    await report()  # all back with the next report
+    assert all(hass.states.get(e).state != "unavailable" for e in live)
+    assert hass.states.get(entity_id(hass, "binary_sensor", f"{TID}_ignition")).state == "on"
+    assert hass.states.get(connectivity).state == "on"
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_tracker_silent_since_the_start_goes_unavailable(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port(), trackers=[(TID, "Car")])
+    hub = entry.runtime_data.hub
+    speed = entity_id(hass, "sensor", f"{TID}_speed")
+    assert hass.states.get(speed).state != "unavailable"  # within offline_after: restored
+    hub.offline_after = timedelta(seconds=0)
+    hub._check_offline()
+    await hass.async_block_till_done()
+    assert hass.states.get(speed).state == "unavailable"
     await hass.config_entries.async_unload(entry.entry_id)

@@ -49,6 +49,7 @@ class SinoTrackSensorDescription(SensorEntityDescription):
     # Puts the restored value back into the tracker's state (which then shows it), instead of
     # the sensor showing it until the tracker reports one: for what the integration computes.
     restore_fn: Callable[[TrackerState, object], None] | None = None
+    offline_unavailable: bool = False  # a live measurement: unavailable while offline
 
 
 def _restore_distance(tracker: TrackerState, value: object) -> None:
@@ -72,6 +73,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="speed",
+        offline_unavailable=True,
         device_class=SensorDeviceClass.SPEED,
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
@@ -80,6 +82,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="course",
+        offline_unavailable=True,
         native_unit_of_measurement=DEGREE,
         entity_registry_enabled_default=False,
         suggested_display_precision=0,
@@ -87,6 +90,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="signal",
+        offline_unavailable=True,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -94,6 +98,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="satellites",
+        offline_unavailable=True,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -232,6 +237,7 @@ class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
         super().__init__(tracker, description.key)
         self.entity_description = description
         self._follows_status = description.status
+        self._offline_unavailable = description.offline_unavailable
         self._value_fn = description.value_fn
         self._restored: StateType | date | datetime | Decimal = None
 

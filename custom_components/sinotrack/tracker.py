@@ -78,7 +78,9 @@ class TrackerState:
     report_speed_kmh: float | None = None  # its speed, valid fix or not: what the interlock checks
     max_cut_speed: float = DEFAULT_MAX_CUT_SPEED  # km/h: above this an engine cut is refused
     online: bool = False
-    went_offline: bool = False  # so "back online" is logged once, and only after "offline"
+    # Silent for offline_after (or since the start): "back online" is logged once, and what a
+    # live report measures (speed, ignition …) is unavailable until the next one.
+    went_offline: bool = False
     ignition: bool | None = None
     external_power: bool | None = None
     immobilized: bool | None = None
