@@ -211,3 +211,43 @@ async def test_a_tracker_silent_since_the_start_goes_unavailable(hass: HomeAssis
     await hass.async_block_till_done()
     assert hass.states.get(speed).state == "unavailable"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_parked_or_offline_car_does_not_take_over_a_person(
+    hass: HomeAssistant, car: Any
+) -> None:
+    from homeassistant.setup import async_setup_component
+
+    entry, report = car
+    await report(LAT, LON)  # parked at home
+    location = entity_id(hass, "device_tracker", f"{TID}_location")
+    assert await async_setup_component(
+        hass,
+        "person",
+        {
+            "person": [
+                {"id": "ann", "name": "Ann", "device_trackers": [location, "device_tracker.phone"]}
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    phone_at = offset(LAT, LON, 5000)  # Ann took the bus: her phone is fresher
+    hass.states.async_set(
+        "device_tracker.phone",
+        "not_home",
+        {
+            "latitude": phone_at[0],
+            "longitude": phone_at[1],
+            "gps_accuracy": 10,
+            "source_type": "gps",
+        },
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("person.ann").attributes["latitude"] == pytest.approx(phone_at[0])
+    for north in (8, -9, 4, -6):  # the car's parked jitter writes nothing: Ann stays on the bus
+        await report(*offset(LAT, LON, north))
+    hub = entry.runtime_data.hub
+    hub.offline_after = timedelta(seconds=0)
+    hub._check_offline()  # nor does the car going offline
+    await hass.async_block_till_done()
+    assert hass.states.get("person.ann").attributes["latitude"] == pytest.approx(phone_at[0])
