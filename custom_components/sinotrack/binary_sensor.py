@@ -32,6 +32,7 @@ class SinoTrackBinarySensorDescription(BinarySensorEntityDescription):
     value_fn: Callable[[TrackerState], bool | None]
     restore: bool = True  # connectivity is not restored: it is what we see now
     status: bool = True  # follows the tracker's status signal (motion follows every report)
+    offline_unavailable: bool = False  # what a live report tells: unavailable while offline
 
 
 BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
@@ -44,6 +45,7 @@ BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     ),
     SinoTrackBinarySensorDescription(
         key="ignition",
+        offline_unavailable=True,
         value_fn=lambda t: t.ignition,
     ),
     SinoTrackBinarySensorDescription(
@@ -57,6 +59,7 @@ BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     ),
     SinoTrackBinarySensorDescription(
         key="moving",
+        offline_unavailable=True,
         device_class=BinarySensorDeviceClass.MOVING,
         value_fn=lambda t: t.moving,
         status=False,
@@ -87,6 +90,7 @@ class SinoTrackBinarySensor(SinoTrackStateEntity, BinarySensorEntity, RestoreEnt
         super().__init__(tracker, description.key)
         self.entity_description = description
         self._follows_status = description.status
+        self._offline_unavailable = description.offline_unavailable
         self._value_fn = description.value_fn
         self._restored: bool | None = None
 

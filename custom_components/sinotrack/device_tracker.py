@@ -15,6 +15,7 @@ from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraDa
 from homeassistant.util import dt as dt_util
 
 from .entity import SinoTrackStateEntity, add_per_tracker
+from .motion import FALLBACK_ACCURACY_M
 from .tracker import TrackerState
 
 if TYPE_CHECKING:
@@ -32,7 +33,10 @@ async def async_setup_entry(
 
 
 class SinoTrackLocation(SinoTrackStateEntity, TrackerEntity, RestoreEntity):
-    """Moves only on a valid fix newer than the one shown; stays put while offline."""
+    """Moves only on a valid fix newer than the one shown, and not on a parked vehicle's
+    jitter. Stays put while offline: the last fix is still the best answer to "where is it"
+    (a stolen car's last position most of all), and ``unavailable`` would drop it from the map
+    and from the person it belongs to; the connectivity sensor tells that it is old."""
 
     _attr_name = None  # the device's name: the map shows "Motorbike", not "Motorbike Location"
     # The tracker base class files it under diagnostics; on the device page it belongs on top.
@@ -40,7 +44,9 @@ class SinoTrackLocation(SinoTrackStateEntity, TrackerEntity, RestoreEntity):
     # Constants as attributes: looked up on every write, and SourceType's members are behind a
     # deprecation wrapper in newer Home Assistant (a Python call per access).
     _attr_source_type = SourceType.GPS
-    _attr_location_accuracy = 0
+    # Never 0 (Home Assistant would take every fix as exact): the protocol's default until the
+    # first fix tells better (motion.fix_accuracy_m).
+    _attr_location_accuracy = int(FALLBACK_ACCURACY_M)
 
     def __init__(self, tracker: TrackerState) -> None:
         super().__init__(tracker, "location")
@@ -53,6 +59,14 @@ class SinoTrackLocation(SinoTrackStateEntity, TrackerEntity, RestoreEntity):
             changed = True
         if tracker.longitude != self._attr_longitude:  # most moves change one coordinate
             self._attr_longitude = tracker.longitude
+            changed = True
+        # The accuracy of the fix shown: parked jitter changes neither (TrackerState.parked).
+        # Whole metres: the type Home Assistant 2025.4 declares, and finer is noise.
+        if (
+            tracker.accuracy_m is not None
+            and (accuracy := max(1, round(tracker.accuracy_m))) != self._attr_location_accuracy
+        ):
+            self._attr_location_accuracy = accuracy
             changed = True
         return changed
 

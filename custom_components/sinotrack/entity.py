@@ -57,6 +57,9 @@ class SinoTrackStateEntity(SinoTrackEntity):
     written only when what it shows changed (the recorder keeps every state written)."""
 
     _follows_status = False  # the tracker's status signal, not the one of its every message
+    # Shows what a live report measures (speed, ignition …): unavailable once the tracker went
+    # silent for ``offline_after``, not a last value that looks current; back with its next report.
+    _offline_unavailable = False
 
     def _refresh(self) -> bool:
         """Recompute what the entity shows into its ``_attr_`` values; whether they changed."""
@@ -65,6 +68,7 @@ class SinoTrackStateEntity(SinoTrackEntity):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self._refresh()  # what the first state write shows
+        self._refresh_available()
         signal = signal_tracker_status if self._follows_status else signal_tracker_updated
         self.async_on_remove(
             async_dispatcher_connect(
@@ -72,7 +76,17 @@ class SinoTrackStateEntity(SinoTrackEntity):
             )
         )
 
+    def _refresh_available(self) -> bool:
+        if not self._offline_unavailable:
+            return False
+        available = not self.tracker.went_offline
+        if available == self._attr_available:
+            return False
+        self._attr_available = available
+        return True
+
     @callback
     def _tracker_updated(self) -> None:
-        if self._refresh():
+        # Both, always: "or" would skip the availability when the value changed.
+        if self._refresh() | self._refresh_available():
             self.async_write_ha_state()

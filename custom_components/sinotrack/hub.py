@@ -108,6 +108,7 @@ class Hub:
         self._adders: list[PlatformAdder] = []
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._started_mono = time.monotonic()  # start(): a tracker silent since then goes offline
         self.commands = CommandCenter(
             hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
@@ -118,6 +119,7 @@ class Hub:
 
     @callback
     def start(self) -> None:
+        self._started_mono = time.monotonic()
         self.sync_subentries()
         self._unsub_timer = async_track_time_interval(
             self.hass, self._check_offline, OFFLINE_CHECK_INTERVAL, cancel_on_shutdown=True
@@ -395,15 +397,23 @@ class Hub:
     def _check_offline(self, _now: datetime | None = None) -> None:
         limit = time.monotonic() - self.offline_after.total_seconds()
         for tracker in self.trackers.values():
+            if tracker.went_offline:
+                continue
             if tracker.online and tracker.last_seen_mono < limit:
                 tracker.online = False
-                tracker.went_offline = True
                 _LOGGER.info(
                     "Tracker %s is offline (silent for %s)",
                     tracker.name,
                     self.offline_after,
                 )
-                self.status_changed(tracker)
+            elif tracker.online or self._started_mono >= limit:
+                continue
+            # Silent for offline_after (or since the start: its restored speed and ignition
+            # are no truer than a silent tracker's): what a live report measures goes
+            # unavailable; both signals, since speed and motion follow the per-report one.
+            tracker.went_offline = True
+            async_dispatcher_send(self.hass, signal_tracker_updated(tracker.subentry_id))
+            self.status_changed(tracker)
 
     def _offset_issue(self, tracker: TrackerState) -> None:
         issue_id = f"local_time_{tracker.tracker_id}"

@@ -46,6 +46,20 @@ class SinoTrackSensorDescription(SensorEntityDescription):
     value_fn: Callable[[TrackerState], StateType | datetime]
     status: bool = False  # follows the tracker's status signal: changes a few times a day
     only_when_reported: bool = False  # created once the tracker reports it (not every model does)
+    # Puts the restored value back into the tracker's state (which then shows it), instead of
+    # the sensor showing it until the tracker reports one: for what the integration computes.
+    restore_fn: Callable[[TrackerState, object], None] | None = None
+    offline_unavailable: bool = False  # a live measurement: unavailable while offline
+
+
+def _restore_distance(tracker: TrackerState, value: object) -> None:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        tracker.trip.resume(float(value))
+
+
+def _restore_parked_since(tracker: TrackerState, value: object) -> None:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        tracker.parked.resume(value)
 
 
 SENSORS: tuple[SinoTrackSensorDescription, ...] = (
@@ -59,6 +73,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="speed",
+        offline_unavailable=True,
         device_class=SensorDeviceClass.SPEED,
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
@@ -67,6 +82,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="course",
+        offline_unavailable=True,
         native_unit_of_measurement=DEGREE,
         entity_registry_enabled_default=False,
         suggested_display_precision=0,
@@ -74,6 +90,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="signal",
+        offline_unavailable=True,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -81,6 +98,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
     ),
     SinoTrackSensorDescription(
         key="satellites",
+        offline_unavailable=True,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -108,6 +126,33 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         suggested_display_precision=1,
         value_fn=lambda t: t.odometer_km,
         only_when_reported=True,
+    ),
+    SinoTrackSensorDescription(
+        # Computed here (motion.Trip) over the fixes shown, for the many trackers that report no
+        # odometer: parked jitter and impossible jumps are not driven. Metres are enough
+        # (the display shows 100 m; a new state per fix while driving either way).
+        key="distance",
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.KILOMETERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=lambda t: round(t.trip.km, 3),
+        restore_fn=_restore_distance,
+    ),
+    SinoTrackSensorDescription(
+        key="parked_since",  # the start of the current stop; unknown while driving
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda t: t.parked.since,
+        restore_fn=_restore_parked_since,
+    ),
+    SinoTrackSensorDescription(
+        key="altitude",  # of the fix shown; disabled by default: few people look at it
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.METERS,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        suggested_display_precision=0,
+        value_fn=lambda t: t.altitude_m,
     ),
     SinoTrackSensorDescription(
         key="voltage",
@@ -192,6 +237,7 @@ class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
         super().__init__(tracker, description.key)
         self.entity_description = description
         self._follows_status = description.status
+        self._offline_unavailable = description.offline_unavailable
         self._value_fn = description.value_fn
         self._restored: StateType | date | datetime | Decimal = None
 
@@ -206,5 +252,8 @@ class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
 
     async def async_added_to_hass(self) -> None:
         if (last := await self.async_get_last_sensor_data()) is not None:
-            self._restored = last.native_value
+            if (restore := self.entity_description.restore_fn) is not None:
+                restore(self.tracker, last.native_value)
+            else:
+                self._restored = last.native_value
         await super().async_added_to_hass()

@@ -18,6 +18,7 @@ from .const import (
     valid_iccid,
 )
 from .fix_clock import FixClock
+from .motion import MOVING_SPEED_KMH, ParkedFilter, Trip, fix_accuracy_m
 from .protocol import (
     Alarm,
     CellReport,
@@ -28,8 +29,6 @@ from .protocol import (
     Message,
     Position,
 )
-
-MOVING_SPEED_KMH = 5.0  # below this a parked tracker's GPS drift is not movement
 
 
 @dataclass(slots=True)
@@ -64,6 +63,7 @@ class TrackerState:
     latitude: float | None = None
     longitude: float | None = None
     fix_time: datetime | None = None
+    accuracy_m: float | None = None  # of the fix shown (gps_accuracy), never 0
     altitude_m: float | None = None
     speed_kmh: float | None = None
     course: float | None = None
@@ -78,7 +78,9 @@ class TrackerState:
     report_speed_kmh: float | None = None  # its speed, valid fix or not: what the interlock checks
     max_cut_speed: float = DEFAULT_MAX_CUT_SPEED  # km/h: above this an engine cut is refused
     online: bool = False
-    went_offline: bool = False  # so "back online" is logged once, and only after "offline"
+    # Silent for offline_after (or since the start): "back online" is logged once, and what a
+    # live report measures (speed, ignition …) is unavailable until the next one.
+    went_offline: bool = False
     ignition: bool | None = None
     external_power: bool | None = None
     immobilized: bool | None = None
@@ -95,6 +97,8 @@ class TrackerState:
     r12_replies: bool = DEFAULT_R12_REPLIES  # the tracker's settings (subentry)
     command_style: CommandStyle = DEFAULT_COMMAND_STYLE
     clock: FixClock = field(default_factory=FixClock)
+    parked: ParkedFilter = field(default_factory=ParkedFilter)  # holds the marker while parked
+    trip: Trip = field(default_factory=Trip)  # the distance driven, over the fixes shown
 
     @property
     def moving(self) -> bool | None:
@@ -168,13 +172,26 @@ class TrackerState:
                 self.mcc, self.mnc = pos.mcc, pos.mnc
                 self.cell_count, self.wifi_count = len(pos.cells), len(pos.wifi)
             if pos.valid:
-                self.latitude = pos.latitude
-                self.longitude = pos.longitude
+                accuracy = fix_accuracy_m(pos.protocol, pos.satellites)
+                # Parked jitter moves neither the marker nor the distance (motion.py).
+                if self.parked.shows(
+                    pos.latitude,
+                    pos.longitude,
+                    speed_kmh=pos.speed_kmh,
+                    ignition=self.ignition,
+                    accuracy_m=accuracy,
+                    when=fix_time,
+                ):
+                    self.latitude = pos.latitude
+                    self.longitude = pos.longitude
+                    self.accuracy_m = accuracy
+                    if pos.altitude_m is not None:
+                        self.altitude_m = pos.altitude_m
+                    if not untrusted:
+                        self.trip.add(pos.latitude, pos.longitude, fix_time)
                 self.fix_time = fix_time
                 self.speed_kmh = pos.speed_kmh
                 self.course = pos.course
-                if pos.altitude_m is not None:
-                    self.altitude_m = pos.altitude_m
             if pos.odometer_km is not None:
                 self.odometer_km = pos.odometer_km
         alarms = self._apply_alarms(pos.alarms, pos.status, pos=pos, when=fix_time, late=late)
