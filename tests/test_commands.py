@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.sinotrack.const import DOMAIN
 from custom_components.sinotrack.hub import Hub
+from custom_components.sinotrack.protocol import Command, CommandKind
 
 from .helpers import (
     FakeTracker,
@@ -273,22 +274,84 @@ async def test_udp_tracker_gets_command_on_next_datagram(hass: HomeAssistant) ->
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_restart_with_pending_command_drops_it(hass: HomeAssistant) -> None:
-    port = free_port()
-    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+async def _restart(hass: HomeAssistant, entry: Any) -> None:
+    """Home Assistant stops and starts again on the same storage (the entry is set up anew)."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def _queue_while_offline(hass: HomeAssistant, entry: Any, service: str, **data: Any) -> None:
+    port = entry.data["port"]
     tracker = await FakeTracker(port).connect()
     await report(tracker)
     await tracker.close()
     await wait_for(lambda: TID not in entry.runtime_data.hub.peers)
-    await hass.services.async_call(
-        DOMAIN, "immobilize", {"entity_id": switch_id(hass)}, blocking=True
+    response = await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"entity_id": switch_id(hass), **data},
+        blocking=True,
+        return_response=True,
     )
+    assert response["trackers"][0]["queued"] is True
+
+
+async def test_queued_command_survives_a_restart(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+    await _queue_while_offline(hass, entry, "set_interval", seconds=45)
+    book = logbook(hass)
+    await _restart(hass, entry)
+    assert any("reporting interval still queued after the restart" in m for m in book)
+    (pending,) = entry.runtime_data.hub.commands.pending_for(TID)
+    assert pending.command == Command(CommandKind.SET_INTERVAL, interval_s=45)
+    # It reaches the tracker with the reply to its first report after the restart.
+    tracker = await FakeTracker(port).connect()
+    assert (await report(tracker)).startswith(f"*HQ,{TID},V4,V1,".encode())
+    assert re.fullmatch(rb"\*HQ,4106011660,D1,\d{6},45#", await tracker.read_frame())
+    assert entry.runtime_data.hub.commands.pending_for(TID) == []
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_restored_engine_cut_meets_the_interlock(hass: HomeAssistant) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+    await _queue_while_offline(hass, entry, "immobilize")
+    await _restart(hass, entry)
+    # The switch shows the restored command before the tracker reports.
+    assert hass.states.get(switch_id(hass)).attributes["pending_command"] == "engine_stop"
+    tracker = await FakeTracker(port).connect()
+    # Moving at 54 km/h: the restored cut is held back, however old it is.
+    await report(tracker, speed_knots=29.0)
+    assert await tracker.read_nothing() == b""
+    assert len(entry.runtime_data.hub.commands.pending_for(TID)) == 1
+    # Stopped: the interlock lets it through.
+    await report(tracker)
+    assert S20.fullmatch(await tracker.read_frame()) is not None
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_queued_command_expired_during_the_restart_is_dropped(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
+    await _queue_while_offline(hass, entry, "set_interval", seconds=45)
     assert await hass.config_entries.async_unload(entry.entry_id)
+    (stored,) = hass_storage[f"{DOMAIN}.{entry.entry_id}.commands"]["data"]
+    assert stored["command"] == "set_interval"
+    assert stored["interval_s"] == 45
+    # Home Assistant stayed stopped past the command's expiry (stored with it).
+    stored["expires"] = (dt_util.utcnow() - timedelta(seconds=1)).isoformat()
     book = logbook(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert any("dropped: Home Assistant restarted" in m for m in book)
-    # Never replayed: the tracker's next report gets only its reply.
+    assert any("expired while Home Assistant was stopped" in m for m in book)
+    assert entry.runtime_data.hub.commands.pending_for(TID) == []
     tracker = await FakeTracker(port).connect()
     await report(tracker)
     assert await tracker.read_nothing() == b""

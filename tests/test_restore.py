@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
@@ -144,3 +145,56 @@ def test_a_restored_fix_in_the_future_does_not_hold_reports_back() -> None:
     restore_fix(tracker, {"latitude": 1.0, "longitude": 2.0, "fix_time": ahead.isoformat()})
     assert tracker.fix_time is not None
     assert tracker.fix_time <= dt_util.utcnow()
+
+
+async def test_active_alarm_survives_a_restart_without_a_new_event(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    alarm_id = entity_id(hass, "event", f"{TID}_alarm")
+    events: list[State] = []
+
+    @callback
+    def changed(event: Event) -> None:
+        if event.data["entity_id"] == alarm_id and event.data["new_state"] is not None:
+            events.append(event.data["new_state"])
+
+    hass.bus.async_listen("state_changed", changed)
+    power_cut = "FFF7FBFF"  # bit 19 active (active-low): running on the backup battery
+    tracker = await FakeTracker(port).connect()
+    await tracker.send(h02_position_frame(TID, status=power_cut))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    assert [e.attributes["event_type"] for e in events] == ["power_cut"]
+    fired = hass.states.get(alarm_id)
+    assert fired is not None
+    await tracker.close()
+    # Home Assistant stops and starts on the same storage while the power is still cut.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[f"{DOMAIN}.{entry.entry_id}.trackers"]["data"][TID]["alarms"] == [
+        "power_cut"
+    ]
+    events.clear()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    tracker = await FakeTracker(port).connect()
+    await tracker.send(h02_position_frame(TID, status=power_cut))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    # The restored entity's one write keeps the event's time; the report fires nothing.
+    assert all(e.state == fired.state for e in events)
+    restored = hass.states.get(alarm_id)
+    assert restored is not None
+    assert restored.state == fired.state  # the time of the one event, kept
+    assert restored.attributes["event_type"] == "power_cut"
+    # The power comes back and is cut again: that is a new edge, a new event.
+    await tracker.send(h02_position_frame(TID))
+    await tracker.read_frame()
+    await tracker.send(h02_position_frame(TID, status=power_cut))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    assert hass.states.get(alarm_id).state != fired.state
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)

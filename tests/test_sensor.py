@@ -138,6 +138,18 @@ async def test_late_sensors_appear_once_then_follow_the_reports(hass: HomeAssist
     await hass.async_block_till_done()
     van = er.async_entries_for_config_entry(registry, entry.entry_id)
     assert sum(e.unique_id == f"{JT808_ID}_odometer" for e in van) == 1
-    assert hass.states.get(entity_id(hass, "sensor", f"{JT808_ID}_voltage")).state == "12.5"
+    # The voltage flickering by its 0.1 V step writes nothing; the engine starting does.
+    voltage = entity_id(hass, "sensor", f"{JT808_ID}_voltage")
+    assert hass.states.get(voltage).state == "12.6"
+    await tracker.send(
+        build_frame(
+            0x0200,
+            jt808_location(mileage_hm=12400, voltage_dv=141, signal=None, satellites=None),
+            JT808_PHONE,
+            None,
+            3,
+        )
+    )
+    await wait_for_state(hass, voltage, lambda s: s.state == "14.1")
     await tracker.close()
     await hass.config_entries.async_unload(entry.entry_id)

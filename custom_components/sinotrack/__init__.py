@@ -116,9 +116,7 @@ if find_spec("homeassistant") is not None:
         entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
         hub.start()
         entry.async_on_unload(hub.stop)
-        await hub.commands.async_report_dropped(
-            lambda tid: hub.trackers[tid].name if tid in hub.trackers else tid
-        )
+        await hub.commands.async_restore(hub.trackers)  # before the switches show the queue
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
         return True
 

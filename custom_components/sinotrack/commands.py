@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, valid_tracker_id
 from .immobilizer import (
     IMMOBILIZER_KINDS,
     for_protocol,
@@ -42,6 +42,8 @@ QUEUE_EXPIRY = timedelta(minutes=10)
 FRESH_REPORT = timedelta(minutes=2)
 EVENT_LOGBOOK_ENTRY = "logbook_entry"
 STORAGE_VERSION = 1
+MIN_INTERVAL_S = 5  # the set_interval service's range
+MAX_INTERVAL_S = 86400
 
 # The logbook line of a refused engine cut: "<switch> engine cut refused: <reason>", one sentence
 # (the exception's own message already starts with "Engine cut refused: <name> …").
@@ -77,6 +79,7 @@ class PendingCommand:
     unsub_expiry: CALLBACK_TYPE | None = None
     unsub_ack_wait: CALLBACK_TYPE | None = None  # a delivered restore's wait for its answer
     force: bool = False
+    expires: datetime = field(default_factory=dt_util.utcnow)  # set when it is queued
 
     @property
     def label(self) -> str:
@@ -257,7 +260,12 @@ class CommandCenter:
 
     # --- the queue ---------------------------------------------------------------------------
 
-    def _enqueue(self, tracker: TrackerState, pending: PendingCommand) -> None:
+    def _enqueue(
+        self, tracker: TrackerState, pending: PendingCommand, *, restored: bool = False
+    ) -> None:
+        """Queue it until the tracker reports or it expires (a restored one keeps its expiry)."""
+        if not restored:
+            pending.expires = pending.created + self.queue_expiry
         queue = self.queued.setdefault(tracker.tracker_id, [])
         if pending.command.kind in (CommandKind.ENGINE_STOP, CommandKind.ENGINE_RESUME):
             # The newest immobilizer command supersedes an older queued one.
@@ -269,8 +277,12 @@ class CommandCenter:
         def expire(_now: datetime) -> None:
             self._expire(tracker, pending)
 
-        pending.unsub_expiry = async_call_later(self.hass, self.queue_expiry, expire)
-        self.logbook(tracker, f"{pending.label} queued until the tracker reports")
+        delay = max(0.0, (pending.expires - dt_util.utcnow()).total_seconds())
+        pending.unsub_expiry = async_call_later(self.hass, delay, expire)
+        if restored:
+            self.logbook(tracker, f"{pending.label} still queued after the restart")
+        else:
+            self.logbook(tracker, f"{pending.label} queued until the tracker reports")
         self._save()
         self.changed(tracker)
 
@@ -367,42 +379,46 @@ class CommandCenter:
             {
                 "tracker_id": p.tracker_id,
                 "command": p.command.kind.value,
+                "interval_s": p.command.interval_s,
+                "text": p.command.text,
                 "created": p.created.isoformat(),
+                "expires": p.expires.isoformat(),
+                "force": p.force,
             }
             for queue in self.queued.values()
             for p in queue
         ]
 
     async def async_flush(self) -> None:
-        """Write the queue now (on unload), so a reload reports what it drops."""
+        """Write the queue now (on unload), so a reload finds it."""
         assert self._store is not None
         await self._store.async_save(self._snapshot())
 
-    async def async_report_dropped(self, name_of: Callable[[str], str]) -> None:
-        """Commands still queued when Home Assistant stopped are reported, never replayed."""
+    async def async_restore(self, trackers: Mapping[str, TrackerState]) -> None:
+        """Queue again what was queued when Home Assistant stopped, until its own expiry.
+
+        Delivery is the usual one: a restored engine cut meets the interlock against the report
+        that would deliver it, like any queued cut. What expired meanwhile, or belongs to a
+        tracker no longer configured, is dropped (the logbook says so for the first).
+        """
         assert self._store is not None
-        stored = await self._store.async_load() or []
-        for item in stored:
-            tracker_id = str(item.get("tracker_id", ""))
-            label = COMMAND_LABELS.get(CommandKind(item.get("command", "raw")), "command")
-            message = (
-                f"{label} queued at {item.get('created')} was dropped: Home Assistant restarted"
-            )
-            _LOGGER.warning("%s: %s", name_of(tracker_id), message)
-            data: dict[str, Any] = {
-                "name": name_of(tracker_id),
-                "message": message,
-                "domain": DOMAIN,
-            }
-            if (entity_id := self.entity_of(tracker_id)) is not None:
-                data["entity_id"] = entity_id
-            self.hass.bus.async_fire(EVENT_LOGBOOK_ENTRY, data)
-        if stored:
-            await self._store.async_save([])
+        stored: Any = await self._store.async_load()
+        now = dt_util.utcnow()
+        for item in stored if isinstance(stored, list) else ():
+            restored = _restored_command(item)
+            if restored is None or (tracker := trackers.get(restored.tracker_id)) is None:
+                continue
+            # Never later than a fresh queueing would expire: a clock set back must not keep it.
+            restored.expires = min(restored.expires, now + self.queue_expiry)
+            if restored.expires <= now:
+                self.logbook(tracker, f"{restored.label} expired while Home Assistant was stopped")
+                continue
+            self._enqueue(tracker, restored, restored=True)
+        self._save()
 
     @callback
     def shutdown(self) -> None:
-        """Cancel timers and waiting callers; what is queued stays on disk to be reported."""
+        """Cancel timers and waiting callers; what is queued stays on disk, restored at start."""
         for queue in self.queued.values():
             for pending in queue:
                 if pending.unsub_expiry is not None:
@@ -416,3 +432,44 @@ class CommandCenter:
                     pending.unsub_ack_wait()
                     pending.unsub_ack_wait = None
         self.sent.clear()
+
+
+def _restored_command(item: Any) -> PendingCommand | None:
+    """A queued command read back from storage, or None if it is not one this module wrote."""
+    if not isinstance(item, dict):
+        return None
+    tracker_id = item.get("tracker_id")
+    if not isinstance(tracker_id, str) or not valid_tracker_id(tracker_id):
+        return None
+    try:
+        kind = CommandKind(str(item.get("command")))
+    except ValueError:
+        return None
+    interval_s = item.get("interval_s")
+    text = item.get("text")
+    if kind is CommandKind.SET_INTERVAL and not (
+        isinstance(interval_s, int) and MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S
+    ):
+        return None
+    if kind is CommandKind.RAW and not isinstance(text, str):
+        return None
+    created = item.get("created")
+    expires = item.get("expires")
+    if not isinstance(created, str) or not isinstance(expires, str):
+        return None
+    created_at = dt_util.parse_datetime(created)
+    expires_at = dt_util.parse_datetime(expires)
+    if created_at is None or expires_at is None:
+        return None
+    command = Command(
+        kind,
+        interval_s=interval_s if kind is CommandKind.SET_INTERVAL else None,
+        text=text if isinstance(text, str) else None,  # RAW's body, SET_INTERVAL's form
+    )
+    return PendingCommand(
+        tracker_id,
+        command,
+        dt_util.as_utc(created_at),
+        force=item.get("force") is True,
+        expires=dt_util.as_utc(expires_at),
+    )

@@ -175,6 +175,8 @@ class Hub:
                 clock=FixClock(min_span_s=self._clock_min_span_s),
                 dialect=self.profiles.dialect(tracker_id),
                 iccid=self.profiles.iccid(tracker_id),
+                # Still active after a restart: showing it again is no new edge, no new event.
+                active_alarms=self.profiles.alarms(tracker_id),
             )
             self._apply_settings(tracker, sub)
             self.trackers[tracker_id] = tracker
@@ -245,7 +247,10 @@ class Hub:
         message = decoded.message
         status = tracker.status_key()
         iccid = tracker.iccid
+        alarms = tracker.active_alarms
         outcome = tracker.apply(message, received, received_mono)
+        if tracker.active_alarms != alarms:
+            self.profiles.remember_alarms(tracker.tracker_id, tracker.active_alarms)
         if isinstance(message, CommandAck) and peer is not None:
             self.commands.on_ack(tracker, message, peer)
         if outcome is not QUIET:  # the usual report: nothing to count

@@ -1,8 +1,11 @@
-"""What Home Assistant remembers about each tracker across restarts: its H02 dialect and its SIM.
+"""What Home Assistant remembers about each tracker across restarts: its H02 dialect, its SIM and
+its active alarms.
 
 One store per listener entry (``sinotrack.<entry_id>.trackers``), keyed by tracker ID. A 4G
 tracker says it is one only in its V6/V8 reports; remembered, its first binary frame after a
-restart is read by the right status table and its first restore has the right form.
+restart is read by the right status table and its first restore has the right form. An alarm
+still active when Home Assistant stopped (a power cut) is still active when it starts: the first
+report that shows it again is no new edge, so it fires no second event.
 Nothing read back is trusted: a record this module would not have written is dropped.
 """
 
@@ -15,12 +18,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, valid_iccid, valid_tracker_id
+from .protocol import Alarm
 
 STORAGE_VERSION = 1
 SAVE_DELAY_S = 5.0
 DIALECTS = frozenset({"classic", "4g"})
+ALARM_VALUES = frozenset(alarm.value for alarm in Alarm)
 
-type Record = dict[str, str]  # "dialect", "iccid"
+type Record = dict[str, Any]  # "dialect", "iccid" (str), "alarms" (a sorted list of str)
 
 
 def store_key(entry_id: str) -> str:
@@ -28,7 +33,7 @@ def store_key(entry_id: str) -> str:
 
 
 class TrackerProfiles:
-    """The remembered dialect and ICCID of the trackers of one listener entry."""
+    """The remembered dialect, ICCID and active alarms of the trackers of one listener entry."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         self._store: Store[dict[str, Record]] = Store(hass, STORAGE_VERSION, store_key(entry_id))
@@ -51,6 +56,11 @@ class TrackerProfiles:
             iccid = record.get("iccid")
             if isinstance(iccid, str) and valid_iccid(iccid):
                 clean["iccid"] = iccid
+            alarms = record.get("alarms")
+            if isinstance(alarms, list):
+                known = sorted({a for a in alarms if isinstance(a, str) and a in ALARM_VALUES})
+                if known:
+                    clean["alarms"] = known
             if clean:
                 self._records[tracker_id] = clean
 
@@ -58,18 +68,38 @@ class TrackerProfiles:
         return self._records.get(tracker_id, {}).get("dialect")
 
     def iccid(self, tracker_id: str) -> str | None:
-        return self._records.get(tracker_id, {}).get("iccid")
+        iccid: str | None = self._records.get(tracker_id, {}).get("iccid")
+        return iccid
+
+    def alarms(self, tracker_id: str) -> frozenset[Alarm]:
+        return frozenset(Alarm(a) for a in self._records.get(tracker_id, {}).get("alarms", ()))
 
     def remember(self, tracker_id: str, dialect: str | None, iccid: str | None) -> None:
         """Keep what a tracker told about itself; written a few seconds later, once."""
-        record: Record = {}
-        if dialect is not None:
-            record["dialect"] = dialect
-        if iccid is not None:
-            record["iccid"] = iccid
+        record: Record = dict(self._records.get(tracker_id, {}))
+        for key, value in (("dialect", dialect), ("iccid", iccid)):
+            if value is None:
+                record.pop(key, None)
+            else:
+                record[key] = value
+        self._update(tracker_id, record)
+
+    def remember_alarms(self, tracker_id: str, alarms: frozenset[Alarm]) -> None:
+        """Keep the alarms active now (they change on an alarm's edges only)."""
+        record: Record = dict(self._records.get(tracker_id, {}))
+        if alarms:
+            record["alarms"] = sorted(alarm.value for alarm in alarms)
+        else:
+            record.pop("alarms", None)
+        self._update(tracker_id, record)
+
+    def _update(self, tracker_id: str, record: Record) -> None:
         if self._records.get(tracker_id, {}) == record:
             return
-        self._records[tracker_id] = record
+        if record:
+            self._records[tracker_id] = record
+        else:
+            self._records.pop(tracker_id, None)
         self._save()
 
     def retain(self, tracker_ids: Collection[str]) -> None:
@@ -81,7 +111,10 @@ class TrackerProfiles:
             self._save()
 
     def as_dict(self) -> dict[str, Record]:
-        return {tracker_id: dict(record) for tracker_id, record in self._records.items()}
+        return {
+            tracker_id: {k: list(v) if isinstance(v, list) else v for k, v in record.items()}
+            for tracker_id, record in self._records.items()
+        }
 
     def _save(self) -> None:
         self._dirty = True

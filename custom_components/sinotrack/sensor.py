@@ -31,12 +31,30 @@ from homeassistant.helpers.typing import StateType
 
 from .const import DOMAIN, signal_tracker_status
 from .entity import SinoTrackStateEntity
+from .motion import MOVING_SPEED_KMH
 from .tracker import TrackerState
 
 if TYPE_CHECKING:
     from . import SinoTrackConfigEntry
 
 PARALLEL_UPDATES = 0
+
+LAST_SEEN_STEP_S = 600.0
+
+
+def _speed(tracker: TrackerState) -> float | None:
+    """Whole km/h, as shown; below the moving threshold GPS drift, shown as 0 (as ``moving``)."""
+    speed = tracker.speed_kmh
+    if speed is None:
+        return None
+    return 0.0 if speed < MOVING_SPEED_KMH else float(round(speed))
+
+
+def _course(tracker: TrackerState) -> float | None:
+    """Whole degrees, as shown."""
+    if tracker.course is None:
+        return None
+    return float(round(tracker.course) % 360)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +63,10 @@ class SinoTrackSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[TrackerState], StateType | datetime]
     status: bool = False  # follows the tracker's status signal: changes a few times a day
+    # A new value is written only once it is this far from the one shown (seconds for a
+    # timestamp): where a reading flickers by a step while nothing a user cares about changed.
+    deadband: float = 0.0
+    held_while_stopped: bool = False  # the value of the last move stays while stopped
     only_when_reported: bool = False  # created once the tracker reports it (not every model does)
     # Puts the restored value back into the tracker's state (which then shows it), instead of
     # the sensor showing it until the tracker reports one: for what the integration computes.
@@ -78,7 +100,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda t: None if t.speed_kmh is None else round(t.speed_kmh, 1),
+        value_fn=_speed,
     ),
     SinoTrackSensorDescription(
         key="course",
@@ -86,7 +108,8 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         native_unit_of_measurement=DEGREE,
         entity_registry_enabled_default=False,
         suggested_display_precision=0,
-        value_fn=lambda t: t.course,
+        value_fn=_course,
+        held_while_stopped=True,  # a stopped GPS's course spins at random
     ),
     SinoTrackSensorDescription(
         key="signal",
@@ -95,6 +118,9 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda t: t.signal,
+        # A parked tracker's signal wanders by a step or two between reports (GSM CSQ 0-31):
+        # a write only when it really changed.
+        deadband=2,
     ),
     SinoTrackSensorDescription(
         key="satellites",
@@ -103,6 +129,7 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda t: t.satellites,
+        deadband=2,  # one satellite rising or setting is noise, not a change of reception
     ),
     SinoTrackSensorDescription(
         key="last_seen",
@@ -114,9 +141,11 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         # changed to …") and drown the changes a person cares about. Connectivity tells online
         # and offline; whoever wants the exact time enables this one.
         entity_registry_enabled_default=False,
-        # Home Assistant shows a timestamp to the second: a report within the same second
-        # changes nothing visible, so it writes no state.
+        # A coarse timestamp: written when the latest message is 10 minutes newer than the one
+        # shown, so that even enabled it costs at most a row per 10 minutes, not one per report
+        # (the frontend shows it as "n minutes ago"; connectivity tells the moment it goes).
         value_fn=lambda t: None if t.last_seen is None else t.last_seen.replace(microsecond=0),
+        deadband=LAST_SEEN_STEP_S,
     ),
     SinoTrackSensorDescription(
         key="odometer",
@@ -163,6 +192,10 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         suggested_display_precision=1,
         value_fn=lambda t: t.voltage,
         only_when_reported=True,
+        # Supply voltages flicker by the ADC's 0.1 V step either way between reports (a parked
+        # car's 12.5/12.6/12.7 V): written once it moved 0.3 V from the value shown, which the
+        # engine starting (13.8-14.4 V charging) or a draining battery does.
+        deadband=0.3,
     ),
     SinoTrackSensorDescription(
         key="iccid",  # the SIM's number, to top it up: H02 4G trackers send it at power-on (V6)
@@ -239,13 +272,20 @@ class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
         self._follows_status = description.status
         self._offline_unavailable = description.offline_unavailable
         self._value_fn = description.value_fn
+        self._deadband = description.deadband
+        self._held = description.held_while_stopped
         self._restored: StateType | date | datetime | Decimal = None
 
     def _refresh(self) -> bool:
         value: StateType | date | datetime | Decimal = self._value_fn(self.tracker)
         if value is None:
             value = self._restored
-        if value == self._attr_native_value:
+        shown = self._attr_native_value
+        if value == shown:
+            return False
+        if self._held and shown is not None and self.tracker.moving is False:
+            return False
+        if self._deadband and _within(value, shown, self._deadband):
             return False
         self._attr_native_value = value
         return True
@@ -257,3 +297,12 @@ class SinoTrackSensor(SinoTrackStateEntity, RestoreSensor):
             else:
                 self._restored = last.native_value
         await super().async_added_to_hass()
+
+
+def _within(value: object, shown: object, deadband: float) -> bool:
+    """Whether ``value`` is less than ``deadband`` from ``shown`` (seconds for timestamps)."""
+    if isinstance(value, datetime) and isinstance(shown, datetime):
+        return abs((value - shown).total_seconds()) < deadband
+    if isinstance(value, int | float) and isinstance(shown, int | float):
+        return abs(value - shown) < deadband - 1e-9
+    return False

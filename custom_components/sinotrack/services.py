@@ -14,6 +14,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
+from .commands import MAX_INTERVAL_S, MIN_INTERVAL_S
 from .const import DOMAIN
 from .hub import Hub
 from .protocol import Command, CommandKind
@@ -112,7 +113,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     _register(
         hass,
         "set_interval",
-        {vol.Required(ATTR_SECONDS): vol.All(vol.Coerce(int), vol.Range(min=5, max=86400))},
+        {
+            vol.Required(ATTR_SECONDS): vol.All(
+                vol.Coerce(int), vol.Range(min=MIN_INTERVAL_S, max=MAX_INTERVAL_S)
+            )
+        },
         _simple(CommandKind.SET_INTERVAL, interval_s=lambda call: int(call.data[ATTR_SECONDS])),
     )
     _register(
