@@ -451,8 +451,11 @@ def _restored_command(item: Any) -> PendingCommand | None:
     expires = item.get("expires")
     if not isinstance(created, str) or not isinstance(expires, str):
         return None
-    created_at = dt_util.parse_datetime(created)
-    expires_at = dt_util.parse_datetime(expires)
+    try:  # a well-shaped but impossible date raises (month 13) instead of giving None
+        created_at = dt_util.parse_datetime(created)
+        expires_at = dt_util.parse_datetime(expires)
+    except ValueError:
+        return None
     if created_at is None or expires_at is None:
         return None
     command = Command(
