@@ -28,7 +28,14 @@ from .immobilizer import (
     restore_acknowledged,
     restore_unanswered,
 )
-from .protocol import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
+from .protocol import (
+    Command,
+    CommandAck,
+    CommandKind,
+    EncodedCommand,
+    ProtocolError,
+    ServerMessage,
+)
 from .server import Peer
 
 if TYPE_CHECKING:
@@ -175,9 +182,7 @@ class CommandCenter:
                 try:
                     self.check_interlock(tracker, now)
                 except ServiceValidationError as err:
-                    reason = INTERLOCK_REASONS[str(err.translation_key)]
-                    placeholders = err.translation_placeholders or {}
-                    self.logbook(tracker, f"engine cut refused: {reason.format_map(placeholders)}")
+                    self.logbook(tracker, f"engine cut refused: {_interlock_reason(err)}")
                     raise
         pending = PendingCommand(tracker.tracker_id, command, now, force=force)
         if peer is None or not peer.stream or not peer.is_open:
@@ -221,6 +226,30 @@ class CommandCenter:
                 },
             )
         return CommandResult(queued=False, ack=ack)
+
+    def relay_command(self, tracker: TrackerState, peer: Peer, message: ServerMessage) -> bool:
+        """A command from the relay's upstream server (read by the tracker's codec): sent
+        through the tracker's peer, in the logbook like Home Assistant's own; an engine cut
+        meets the same interlock (refused while moving: logged, in the logbook)."""
+        label = (
+            COMMAND_LABELS[CommandKind.ENGINE_STOP]
+            if message.engine_stop
+            else f"command {message.name}"
+        )
+        if message.engine_stop:
+            try:
+                self.check_interlock(tracker, dt_util.utcnow())
+            except ServiceValidationError as err:
+                reason = _interlock_reason(err)
+                _LOGGER.info(
+                    "Engine cut from the relay server for %s refused: %s", tracker.name, reason
+                )
+                self.logbook(tracker, f"{label} from the relay server refused: {reason}")
+                return False
+        peer.send(message.raw)
+        _LOGGER.debug("Relayed %s from the upstream server to %s", label, tracker.tracker_id)
+        self.logbook(tracker, f"{label} from the relay server sent")
+        return True
 
     def _send(self, tracker: TrackerState, pending: PendingCommand, peer: Peer, how: str) -> None:
         """Send through the tracker's peer and wait for the answer; the logbook says ``how``."""
@@ -432,6 +461,12 @@ class CommandCenter:
                     pending.unsub_ack_wait()
                     pending.unsub_ack_wait = None
         self.sent.clear()
+
+
+def _interlock_reason(err: ServiceValidationError) -> str:
+    """The interlock's refusal as the logbook says it (``INTERLOCK_REASONS``)."""
+    reason = INTERLOCK_REASONS[str(err.translation_key)]
+    return reason.format_map(err.translation_placeholders or {})
 
 
 def _restored_command(item: Any) -> PendingCommand | None:
