@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .model import (
     CodecStats,
@@ -103,6 +103,27 @@ class ServerReader(ABC):
     def feed_datagram(self, data: bytes) -> list[ServerMessage | DecodeError]:
         return self._split(bytes(data), final=True)[0]
 
-    @abstractmethod
     def _split(self, buf: bytes, *, final: bool) -> tuple[list[ServerMessage | DecodeError], int]:
         """Every complete frame of ``buf``, read, and where the unfinished rest starts."""
+        frames, pos = self._frames(buf, final=final)
+        out: list[ServerMessage | DecodeError] = []
+        for frame in frames:
+            if isinstance(frame, DecodeError):  # counted by the framing
+                out.append(frame)
+                continue
+            try:
+                out.append(self._read(frame))
+            except ValueError as err:  # ProtocolError is a ValueError
+                self.stats.errors += 1
+                out.append(DecodeError(str(err)))
+                continue
+            self.stats.messages += 1
+        return out, pos
+
+    @abstractmethod
+    def _frames(self, buf: bytes, *, final: bool) -> tuple[list[Any], int]:
+        """The protocol's framing: whole frames (or ``DecodeError``) and the rest's start."""
+
+    @abstractmethod
+    def _read(self, frame: Any) -> ServerMessage:
+        """One whole frame; raises ``ValueError`` when it is not a server's."""

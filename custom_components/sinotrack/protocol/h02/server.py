@@ -57,18 +57,8 @@ class H02ServerReader(ServerReader):
         super().__init__(max_buffer=max_buffer)
         self._framer = Framer(eager_binary=False)
 
-    def _split(self, buf: bytes, *, final: bool) -> tuple[list[ServerMessage | DecodeError], int]:
-        frames, pos = self._framer.split(buf, self.stats, final=final)
-        out: list[ServerMessage | DecodeError] = []
-        for frame in frames:
-            if isinstance(frame, DecodeError):
-                out.append(frame)
-                continue
-            try:
-                out.append(read_server_frame(frame))
-            except ValueError as err:
-                self.stats.errors += 1
-                out.append(DecodeError(str(err), frame))
-                continue
-            self.stats.messages += 1
-        return out, pos
+    def _frames(self, buf: bytes, *, final: bool) -> tuple[list[bytes | DecodeError], int]:
+        return self._framer.split(buf, self.stats, final=final)
+
+    def _read(self, frame: bytes) -> ServerMessage:
+        return read_server_frame(frame)

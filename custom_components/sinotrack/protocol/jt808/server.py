@@ -51,19 +51,9 @@ class Jt808ServerReader(ServerReader):
     def __init__(self, *, max_buffer: int = MAX_SERVER_FRAME * 4) -> None:
         super().__init__(max_buffer=max_buffer)
 
-    def _split(self, buf: bytes, *, final: bool) -> tuple[list[ServerMessage | DecodeError], int]:
+    def _frames(self, buf: bytes, *, final: bool) -> tuple[list[Frame | DecodeError], int]:
         frames: list[Frame | DecodeError] = []
-        pos = split(buf, frames, self.stats, final=final)
-        out: list[ServerMessage | DecodeError] = []
-        for frame in frames:
-            if isinstance(frame, DecodeError):
-                out.append(frame)
-                continue
-            try:
-                out.append(read_server_frame(frame))
-            except ProtocolError as err:
-                self.stats.errors += 1
-                out.append(DecodeError(str(err), frame.raw))
-                continue
-            self.stats.messages += 1
-        return out, pos
+        return frames, split(buf, frames, self.stats, final=final)
+
+    def _read(self, frame: Frame) -> ServerMessage:
+        return read_server_frame(frame)
