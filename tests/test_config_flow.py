@@ -160,7 +160,13 @@ async def test_options_apply_live(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == {"new_trackers": "add", "offline_after": 3, "max_connections": 7}
+    assert entry.options == {
+        "new_trackers": "add",
+        "offline_after": 3,
+        "max_connections": 7,
+        "max_per_source": 50,  # the options of issue 18, at their defaults
+        "allowed_sources": [],
+    }
     # Same listener object: applied without rebinding.
     assert entry.runtime_data.server is server
     assert server.max_connections == 7
@@ -318,7 +324,34 @@ async def test_minimal_submissions_take_the_defaults(hass: HomeAssistant) -> Non
         options["flow_id"], {"new_trackers": "add"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {"new_trackers": "add", "offline_after": 10, "max_connections": 500}
+    assert entry.options == {
+        "new_trackers": "add",
+        "offline_after": 10,
+        "max_connections": 500,
+        "max_per_source": 50,  # the options of issue 18, at their defaults
+        "allowed_sources": [],
+    }
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_trust_options_apply_live_and_bad_ranges_are_refused(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port())
+    server = entry.runtime_data.server
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"max_per_source": 3, "allowed_sources": ["10.0.0.0/8", "not-a-net"]}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"allowed_sources": "invalid_sources"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"max_per_source": 3, "allowed_sources": [" 10.0.0.0/8 ", "", "2001:db8::1"]},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options["allowed_sources"] == ["10.0.0.0/8", "2001:db8::1"]
+    assert server.max_per_source == 3
+    assert [str(n) for n in server.allowed_sources] == ["10.0.0.0/8", "2001:db8::1/128"]
     await hass.config_entries.async_unload(entry.entry_id)
 
 

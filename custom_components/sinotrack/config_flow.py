@@ -20,9 +20,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 
 from .const import (
+    CONF_ALLOWED_SOURCES,
     CONF_COMMAND_STYLE,
     CONF_MAX_CONNECTIONS,
     CONF_MAX_CUT_SPEED,
+    CONF_MAX_PER_SOURCE,
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
@@ -34,6 +36,7 @@ from .const import (
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_CUT_SPEED,
+    DEFAULT_MAX_PER_SOURCE,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
@@ -44,6 +47,7 @@ from .const import (
     NewTrackerPolicy,
     valid_tracker_id,
 )
+from .sources import parse_networks
 from .subentries import (
     add_tracker_subentry,
     suggested_tracker_name,
@@ -187,12 +191,28 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
         tracker_id = str(discovery_info[CONF_TRACKER_ID])
         if not valid_tracker_id(tracker_id):
             return self.async_abort(reason="invalid_tracker_id")
-        await self.async_set_unique_id(f"tracker_{tracker_id}")
-        self._abort_if_unique_id_configured()
         self._tracker_id = tracker_id
         self._listener_entry_id = str(discovery_info["entry_id"])
+        if (hub := self._hub()) is not None and not hub.discovery_wanted(tracker_id):
+            return self.async_abort(reason="tracker_evicted")  # newer trackers took its place
+        await self.async_set_unique_id(f"tracker_{tracker_id}")
+        self._abort_if_unique_id_configured()
         self.context["title_placeholders"] = {"tracker_id": tracker_id}
         return await self.async_step_confirm_tracker()
+
+    def _hub(self) -> Any:
+        """The hub of the listener this discovery came from, while it is loaded."""
+        entry = self.hass.config_entries.async_get_entry(self._listener_entry_id)
+        runtime = getattr(entry, "runtime_data", None) if entry is not None else None
+        return getattr(runtime, "hub", None)
+
+    @callback
+    def async_remove(self) -> None:
+        """Dismissed, ignored, evicted or done: the tracker's place in the waiting list frees
+        up (the hub keeps it while another flow for the tracker is still open)."""
+        tracker_id = getattr(self, "_tracker_id", None)
+        if tracker_id is not None and (hub := self._hub()) is not None:
+            hub.discovery_closed(tracker_id)
 
     async def async_step_confirm_tracker(
         self, user_input: dict[str, Any] | None = None
@@ -235,12 +255,22 @@ class SinoTrackOptionsFlow(OptionsFlow):
     """New-tracker policy, offline delay and connection cap; applied without a restart."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
         if user_input is not None:
+            sources = [str(s).strip() for s in user_input.get(CONF_ALLOWED_SOURCES) or ()]
+            sources = [s for s in sources if s]
+            try:
+                parse_networks(sources)
+            except ValueError:
+                errors[CONF_ALLOWED_SOURCES] = "invalid_sources"
+        if user_input is not None and not errors:
             return self.async_create_entry(
                 data={
                     CONF_NEW_TRACKERS: str(user_input[CONF_NEW_TRACKERS]),
                     CONF_OFFLINE_AFTER: int(user_input[CONF_OFFLINE_AFTER]),
                     CONF_MAX_CONNECTIONS: int(user_input[CONF_MAX_CONNECTIONS]),
+                    CONF_MAX_PER_SOURCE: int(user_input[CONF_MAX_PER_SOURCE]),
+                    CONF_ALLOWED_SOURCES: sources,
                 }
             )
         options = self.config_entry.options
@@ -276,9 +306,22 @@ class SinoTrackOptionsFlow(OptionsFlow):
                         min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
                     )
                 ),
+                vol.Required(
+                    CONF_MAX_PER_SOURCE,
+                    default=options.get(CONF_MAX_PER_SOURCE, DEFAULT_MAX_PER_SOURCE),
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Optional(
+                    CONF_ALLOWED_SOURCES, default=list(options.get(CONF_ALLOWED_SOURCES) or [])
+                ): selector.TextSelector(selector.TextSelectorConfig(multiple=True)),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
 
 SPEED_SELECTOR = selector.NumberSelector(
