@@ -17,7 +17,7 @@ from .const import (
     CommandStyle,
     valid_iccid,
 )
-from .fix_clock import FixClock
+from .fix_clock import OFFSET_TOLERANCE_S, FixClock
 from .motion import MOVING_SPEED_KMH, ParkedFilter, Trip, fix_accuracy_m
 from .protocol import (
     Alarm,
@@ -102,6 +102,9 @@ class TrackerState:
     parked: ParkedFilter = field(default_factory=ParkedFilter)  # holds the marker while parked
     trip: Trip = field(default_factory=Trip)  # the distance driven, over the fixes shown
     trust: PositionTrust = field(default_factory=PositionTrust)  # which jumps are believed
+    # The fix shown carries its receive time (its own was missing or impossible): a genuine
+    # report whose clock is a little behind ours is not "late" for it (fix_clock.py).
+    fix_time_untrusted: bool = False
 
     @property
     def moving(self) -> bool | None:
@@ -157,7 +160,7 @@ class TrackerState:
         if not pos.valid or pos.stored:
             return False
         when = self.clock.peek(pos.fix_time, received)
-        if self.fix_time is not None and when < self.fix_time:
+        if (floor := self._late_before()) is not None and when < floor:
             return False
         return self.trust.would_trust(Fix(pos.latitude, pos.longitude, when))
 
@@ -176,10 +179,9 @@ class TrackerState:
         # Never later than it arrived: a clock running ahead (or a forged time) must not make
         # the next genuine reports look older than the one shown ("late", and not shown).
         fix_time = min(corrected.time, received)
-        late = pos.stored or (
-            corrected.trusted and self.fix_time is not None and fix_time < self.fix_time
-        )
-        newer = not (late and self.fix_time is not None and fix_time < self.fix_time)
+        floor = self._late_before()
+        late = pos.stored or (corrected.trusted and floor is not None and fix_time < floor)
+        newer = not (late and floor is not None and fix_time < floor)
         # An implausible jump (trust.py): nothing of the position is shown (its alarms are).
         fix = Fix(pos.latitude, pos.longitude, fix_time)
         held = newer and pos.valid and self._held(fix, source)
@@ -212,6 +214,7 @@ class TrackerState:
                     if not untrusted:
                         self.trip.add(pos.latitude, pos.longitude, fix_time)
                 self.fix_time = fix_time
+                self.fix_time_untrusted = untrusted or pos.fix_time is None
                 self.speed_kmh = pos.speed_kmh
                 self.course = pos.course
             if pos.odometer_km is not None:
@@ -220,6 +223,13 @@ class TrackerState:
         if alarms or untrusted or late or shift or held:
             return Outcome(alarms, untrusted, late, bool(shift), held)
         return QUIET
+
+    def _late_before(self) -> datetime | None:
+        """A fix older than this is late (not shown): the fix shown, less the network's delay
+        when it carries only its receive time."""
+        if self.fix_time is None or not self.fix_time_untrusted:
+            return self.fix_time
+        return self.fix_time - timedelta(seconds=OFFSET_TOLERANCE_S)
 
     def _held(self, fix: Fix, source: str) -> bool:
         trust = self.trust

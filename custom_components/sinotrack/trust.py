@@ -13,6 +13,7 @@ restart the restored fix is the anchor. Invalid fixes carry no position and are 
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,8 @@ class Verdict(Enum):
 
 def plausible(anchor: Fix | None, fix: Fix) -> bool:
     """Whether ``fix`` can follow ``anchor`` (at most ``MAX_PLAUSIBLE_KMH`` after the jitter)."""
+    if not (math.isfinite(fix.latitude) and math.isfinite(fix.longitude)):
+        return False  # the codecs refuse such a fix; never believed, never an exception
     if anchor is None or anchor.at is None or fix.at is None:
         return True
     metres = distance_m(anchor.latitude, anchor.longitude, fix.latitude, fix.longitude)
