@@ -150,6 +150,9 @@ async def test_reconfigure_errors(hass: HomeAssistant) -> None:
         await hass.config_entries.async_unload(e.entry_id)
 
 
+TRUST_DEFAULTS = {"max_per_source": 50, "allowed_sources": []}  # the options of issue 18
+
+
 async def test_options_apply_live(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, free_port())
     server = entry.runtime_data.server
@@ -164,8 +167,7 @@ async def test_options_apply_live(hass: HomeAssistant) -> None:
         "new_trackers": "add",
         "offline_after": 3,
         "max_connections": 7,
-        "max_per_source": 50,  # the options of issue 18, at their defaults
-        "allowed_sources": [],
+        **TRUST_DEFAULTS,
     }
     # Same listener object: applied without rebinding.
     assert entry.runtime_data.server is server
@@ -328,8 +330,7 @@ async def test_minimal_submissions_take_the_defaults(hass: HomeAssistant) -> Non
         "new_trackers": "add",
         "offline_after": 10,
         "max_connections": 500,
-        "max_per_source": 50,  # the options of issue 18, at their defaults
-        "allowed_sources": [],
+        **TRUST_DEFAULTS,
     }
     await hass.config_entries.async_unload(entry.entry_id)
 

@@ -58,6 +58,10 @@ PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
 )
 
+COUNT_SELECTOR = selector.NumberSelector(  # how many connections
+    selector.NumberSelectorConfig(min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX)
+)
+
 
 def probe_port(port: int, tcp: bool, udp: bool) -> str | None:
     """Try to bind the chosen sockets; an error key for the form, or None when free."""
@@ -301,19 +305,11 @@ class SinoTrackOptionsFlow(OptionsFlow):
                 vol.Required(
                     CONF_MAX_CONNECTIONS,
                     default=options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS),
-                ): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
-                    )
-                ),
+                ): COUNT_SELECTOR,
                 vol.Required(
                     CONF_MAX_PER_SOURCE,
                     default=options.get(CONF_MAX_PER_SOURCE, DEFAULT_MAX_PER_SOURCE),
-                ): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
-                    )
-                ),
+                ): COUNT_SELECTOR,
                 vol.Optional(
                     CONF_ALLOWED_SOURCES, default=list(options.get(CONF_ALLOWED_SOURCES) or [])
                 ): selector.TextSelector(selector.TextSelectorConfig(multiple=True)),

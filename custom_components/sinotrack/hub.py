@@ -346,15 +346,7 @@ class Hub:
                 peer.name,
                 old.name,
             )
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"duplicate_tracker_{tracker_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="duplicate_tracker",
-                translation_placeholders={"name": self.trackers[tracker_id].name},
-            )
+            self._warn("duplicate_tracker", tracker_id, name=self.trackers[tracker_id].name)
         else:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, peer.name)
         old.close()
@@ -388,14 +380,18 @@ class Hub:
             return
         sources = sorted({host for _at, host in seen})[:CONTESTED_SOURCES_SHOWN]
         seen.clear()
+        self._warn("contested_tracker", tracker_id, name=tracker.name, sources=", ".join(sources))
+
+    def _warn(self, key: str, tracker_id: str, **placeholders: str) -> None:
+        """A tracker's warning repair ``f"{key}_{tracker_id}"``, translated under ``key``."""
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"contested_tracker_{tracker_id}",
+            f"{key}_{tracker_id}",
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="contested_tracker",
-            translation_placeholders={"name": tracker.name, "sources": ", ".join(sources)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         )
 
     # --- commands ----------------------------------------------------------------------------
