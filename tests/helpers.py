@@ -37,6 +37,7 @@ def listener_entry(
     new_trackers: str = "ask",
     offline_after: int = 10,
     max_connections: int = 500,
+    options: dict[str, Any] | None = None,
     trackers: Iterable[tuple[str, str]] = (),
     entry_id: str | None = None,
 ) -> MockConfigEntry:
@@ -55,6 +56,7 @@ def listener_entry(
             CONF_NEW_TRACKERS: new_trackers,
             CONF_OFFLINE_AFTER: offline_after,
             CONF_MAX_CONNECTIONS: max_connections,
+            **(options or {}),
         },
         subentries_data=[
             {
@@ -160,13 +162,15 @@ async def wait_for_event(
 class FakeTracker:
     """A tracker on a real TCP connection to the listener."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, source: str | None = None) -> None:
         self.port = port
+        self.source = source  # a loopback address to connect from (127.0.0.2 …): per-source rules
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def connect(self) -> FakeTracker:
-        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        local = (self.source, 0) if self.source else None
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port, local_addr=local)
         return self
 
     async def send(self, data: bytes | str) -> None:
@@ -218,9 +222,11 @@ class UdpClient(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     @classmethod
-    async def open(cls, port: int) -> UdpClient:
+    async def open(cls, port: int, source: str | None = None) -> UdpClient:
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(cls, remote_addr=(HOST, port))
+        transport, protocol = await loop.create_datagram_endpoint(
+            cls, remote_addr=(HOST, port), local_addr=(source, 0) if source else None
+        )
         assert isinstance(transport, asyncio.DatagramTransport)
         protocol.transport = transport
         return protocol

@@ -153,6 +153,9 @@ async def test_reconfigure_errors(hass: HomeAssistant) -> None:
         await hass.config_entries.async_unload(e.entry_id)
 
 
+TRUST_DEFAULTS = {"max_per_source": 50, "allowed_sources": []}  # the options of issue 18
+
+
 async def test_options_apply_live(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, free_port())
     server = entry.runtime_data.server
@@ -168,6 +171,7 @@ async def test_options_apply_live(hass: HomeAssistant) -> None:
         "offline_after": 3,
         "max_connections": 7,
         **RELAY_OFF,
+        **TRUST_DEFAULTS,
     }
     # Same listener object: applied without rebinding.
     assert entry.runtime_data.server is server
@@ -331,7 +335,29 @@ async def test_minimal_submissions_take_the_defaults(hass: HomeAssistant) -> Non
         "offline_after": 10,
         "max_connections": 500,
         **RELAY_OFF,
+        **TRUST_DEFAULTS,
     }
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_trust_options_apply_live_and_bad_ranges_are_refused(hass: HomeAssistant) -> None:
+    entry = await setup_listener(hass, free_port())
+    server = entry.runtime_data.server
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"max_per_source": 3, "allowed_sources": ["10.0.0.0/8", "not-a-net"]}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"allowed_sources": "invalid_sources"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"max_per_source": 3, "allowed_sources": [" 10.0.0.0/8 ", "", "2001:db8::1"]},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options["allowed_sources"] == ["10.0.0.0/8", "2001:db8::1"]
+    assert server.max_per_source == 3
+    assert [str(n) for n in server.allowed_sources] == ["10.0.0.0/8", "2001:db8::1/128"]
     await hass.config_entries.async_unload(entry.entry_id)
 
 

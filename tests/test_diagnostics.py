@@ -75,8 +75,8 @@ async def test_diagnostics_are_redacted(hass: HomeAssistant, bike: Any) -> None:
     entry, tracker = bike
     await tracker.send(h02_position_frame(TID, lat=-23.48349, lon=-46.85975))
     await tracker.read_frame()
-    await tracker.send(
-        bytes.fromhex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
+    await tracker.send(  # a binary report where the text one was (farther would be held)
+        bytes.fromhex("24410601166012454313111623290094060465158502000000fffffbffff0024")
     )
     await tracker.read_frame()
     await tracker.send("*HQ,4106011660,V1,garbage#")

@@ -61,11 +61,12 @@ def v6(tid: str = VAN, status: str = "FFFFFBFF") -> str:
 
 
 def v8(tid: str = VAN, status: str = "FFFFFBFF", when: datetime | None = None) -> str:
-    """The 4G periodic report: cell, two Wi-Fi pairs, satellites, CSQ, 0.1 V, battery %."""
+    """The 4G periodic report: cell, two Wi-Fi pairs, satellites, CSQ, 0.1 V, battery %; where
+    the power-on report was (a fix thousands of km away would be an implausible jump, held)."""
     now = when or dt_util.utcnow()
     wifi = ",".join(f"{bssid},{rssi}" for bssid, rssi in zip(BSSIDS, (60, 75), strict=True))
     return (
-        f"*HQ,{tid},V8,{now:%H%M%S},A,3542.2043,N,03838.6508,W,0.00,170,{now:%d%m%y},"
+        f"*HQ,{tid},V8,{now:%H%M%S},A,3514.4088,N,09733.2842,W,0.00,170,{now:%d%m%y},"
         f"{status},310,260,32936,13641,{wifi},22,31,126,80#"
     )
 

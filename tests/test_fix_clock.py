@@ -222,7 +222,7 @@ async def test_local_time_repair_then_utc_the_marker_follows(hass: HomeAssistant
 
     async def report(hours: int) -> State:
         nonlocal latitude
-        latitude += 0.01
+        latitude += 0.001  # 111 m a report: driving (farther at once would be held as a jump)
         when = dt_util.utcnow() + timedelta(hours=hours, seconds=-2)
         await tracker.send(h02_position_frame(TID, lat=latitude, lon=4.5, when=when))
         await tracker.read_frame()

@@ -76,7 +76,7 @@ async def test_position_updates_entities_and_is_acknowledged(
     assert loc.name == "Bike"
 
     # Power cut and immobilizer bits.
-    await tracker.send(h02_position_frame(TID, status="F7F7FBFF"))
+    await tracker.send(h02_position_frame(TID, lat=-23.5, lon=-46.6, status="F7F7FBFF"))
     await tracker.read_frame()
     assert state(hass, "binary_sensor", "external_power").state == "off"
     assert state(hass, "binary_sensor", "immobilized").state == "on"
@@ -115,9 +115,12 @@ async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: A
     assert [e.attributes["event_type"] for e in events] == ["sos"]
     assert events[0].attributes["delayed"] is True
     # A newer fix moves it again.
-    await tracker.send(h02_position_frame(TID, lat=13.0, lon=13.0, when=now + timedelta(seconds=5)))
+    # (100 m from the first: a fix far away seconds later would be an implausible jump, held)
+    await tracker.send(
+        h02_position_frame(TID, lat=10.001, lon=10.0, when=now + timedelta(seconds=5))
+    )
     await tracker.read_frame()
-    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(13.0)
+    assert state(hass, "device_tracker", "location").attributes["latitude"] == pytest.approx(10.001)
 
 
 async def test_offline_and_back(hass: HomeAssistant, bike: Any, caplog: Any) -> None:
@@ -155,7 +158,7 @@ async def test_policy_ask_keeps_report_until_confirmed(hass: HomeAssistant) -> N
     )
     assert flows[0]["context"]["title_placeholders"] == {"tracker_id": TID}
     assert flows[0]["step_id"] == "confirm_tracker"
-    await tracker.send(h02_position_frame(TID, lat=5.5, lon=6.5))
+    await tracker.send(h02_position_frame(TID, lat=5.001, lon=6.001))  # driven on, plausibly
     await tracker.read_frame()
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {"name": "Car"})
@@ -163,7 +166,7 @@ async def test_policy_ask_keeps_report_until_confirmed(hass: HomeAssistant) -> N
     await hass.async_block_till_done()
     loc = hass.states.get("device_tracker.car")
     assert loc is not None
-    assert loc.attributes["latitude"] == pytest.approx(5.5, abs=1e-5)
+    assert loc.attributes["latitude"] == pytest.approx(5.001, abs=1e-5)
     await tracker.close()
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -208,6 +211,8 @@ async def test_policy_add_and_ignore(hass: HomeAssistant) -> None:
 
 
 async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssistant) -> None:
+    """At the cap the oldest waiting tracker makes room (issue 18: it used to be the newcomer
+    that was dropped, and a genuine tracker after junk IDs got no discovery)."""
     port = free_port()
     entry = await setup_listener(hass, port)
     tracker = await FakeTracker(port).connect()
@@ -220,7 +225,8 @@ async def test_pending_trackers_are_capped_and_junk_ids_dropped(hass: HomeAssist
     await hass.async_block_till_done()
     hub: Hub = entry.runtime_data.hub
     assert len(hub.pending) == MAX_PENDING_TRACKERS
-    assert hub.stats.unknown_dropped == 5
+    assert list(hub.pending) == [f"{1000 + n}" for n in range(5, MAX_PENDING_TRACKERS + 5)]
+    assert (hub.stats.unknown_dropped, hub.stats.evicted_flows) == (0, 5)
     assert entry.runtime_data.server.stats.codec.errors == 3
     assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == MAX_PENDING_TRACKERS
     assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
@@ -235,7 +241,7 @@ async def test_newest_connection_wins(hass: HomeAssistant, bike: Any, caplog: An
     await first.read_frame()
     # A reconnect from a new address: the old connection is closed, quietly.
     second = await FakeTracker(port).connect()
-    await second.send(h02_position_frame(TID, lat=1.0, lon=1.0))
+    await second.send(h02_position_frame(TID, lat=50.589, lon=4.5305))  # plausible: it drove on
     await second.read_frame()
     assert await first.closed_by_server()
     assert entry.runtime_data.hub.peers[TID].is_open

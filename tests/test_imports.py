@@ -1,8 +1,8 @@
 """The layer rule, read from the source: imports point down.
 
-protocol/ <- const, fix_clock, dialect, motion <- phrases <- server, tracker, subentries, profiles,
-immobilizer <- commands, relay <- hub <- entity <- the platforms <- services, diagnostics, the
-config flow <- set-up (``__init__.py``). A module imports
+protocol/ <- const, fix_clock, dialect, motion <- phrases, trust, sources <- server, tracker,
+subentries, profiles, immobilizer <- commands, relay <- hub <- entity <- the platforms <- services,
+diagnostics, the config flow <- set-up (``__init__.py``). A module imports
 only from layers below its own (modules of one layer do not import each other), ``protocol/``
 imports nothing from the rest and nothing from Home Assistant or asyncio. Imports under
 ``if TYPE_CHECKING:`` are left out: they never run (the platforms name the entry's type,
@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "sinotrack
 LAYERS: list[set[str]] = [
     {"protocol"},
     {"const", "fix_clock", "dialect", "motion"},
-    {"phrases"},
+    {"phrases", "trust", "sources"},
     {"server", "tracker", "subentries", "profiles", "immobilizer"},
     {"commands", "relay"},
     {"hub"},

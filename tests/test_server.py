@@ -42,8 +42,9 @@ TID = "4106011660"
 
 # A binary frame shorter than the one before waits for more bytes: it could be the start of a
 # longer frame cut at a segment boundary.
-LONG_FRAME = bytes.fromhex(  # 45 bytes, this tracker's ID
-    f"24{TID}21532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f"
+LONG_FRAME = bytes.fromhex(  # 45 bytes, this tracker's ID, 50.58955 N 4.53035 E (111 m away
+    # from SHORT_FRAME: a position thousands of km away would be an implausible jump, held)
+    f"24{TID}2153213108155035373006004318210e000000fffffbfdff0015060000002c02dc0c000000001f"
 )
 SHORT_FRAME = bytes.fromhex(  # 32 bytes, 50.58855 N 4.53035 E
     f"24{TID}1245431311165035313006004318210e000000fffffbffff0024"
@@ -53,11 +54,16 @@ SHORT_FRAME = bytes.fromhex(  # 32 bytes, 50.58855 N 4.53035 E
 async def test_connection_cap_refuses_logs_once_and_recovers(
     hass: HomeAssistant, caplog: Any
 ) -> None:
+    """Two trackers fill the cap: newcomers are refused (issue 18: a connection that never
+    identified itself would be dropped for them instead, so these two identify themselves)."""
     port = free_port()
-    entry = await setup_listener(hass, port, max_connections=2)
+    entry = await setup_listener(hass, port, max_connections=2, trackers=[("1", "A"), ("2", "B")])
     stats = entry.runtime_data.server.stats
     first = await FakeTracker(port).connect()
     second = await FakeTracker(port).connect()
+    for client, tid in ((first, "1"), (second, "2")):
+        await client.send(f"*HQ,{tid},V0#")
+        assert await client.read_frame() == f"*HQ,{tid},V0#".encode()
     await wait_for(lambda: stats.connections_open == 2)
     extra = [await FakeTracker(port).connect() for _ in range(3)]
     for client in extra:
@@ -108,7 +114,7 @@ async def test_junk_is_skipped_and_good_frames_kept(hass: HomeAssistant) -> None
     assert entry.runtime_data.hub.trackers[TID].latitude == pytest.approx(1.0)
     # A frame cut short by the start of the next one: the next one is kept.
     await scanner.send(
-        b"*HQ,4106011660,V1,1234" + h02_position_frame(TID, lat=3.0, lon=4.0).encode()
+        b"*HQ,4106011660,V1,1234" + h02_position_frame(TID, lat=1.003, lon=2.0).encode()
     )
     await wait_for_event(
         hass,
@@ -117,7 +123,7 @@ async def test_junk_is_skipped_and_good_frames_kept(hass: HomeAssistant) -> None
             hass.states.get(entity_id(hass, "device_tracker", f"{TID}_location")).attributes.get(
                 "latitude"
             )
-            == pytest.approx(3.0)
+            == pytest.approx(1.003)
         ),
     )
     # No device for junk.
@@ -143,7 +149,8 @@ async def test_a_failing_report_loses_nothing_around_it(hass: HomeAssistant, cap
 
     client = await FakeTracker(port).connect()
     with patch.object(hub, "handle", flaky):
-        frames = [h02_position_frame(TID, lat=float(n), lon=float(n)) for n in (1, 2, 3)]
+        # 100 m apart: one tracker driving (farther apart in one read would be held as jumps)
+        frames = [h02_position_frame(TID, lat=1 + n / 1000, lon=1.0) for n in (1, 2, 3)]
         await client.send("".join(frames))
         replies = [await client.read_frame(), await client.read_frame()]
     # The failed report got no acknowledgement (the tracker resends it); the others did.
@@ -154,7 +161,7 @@ async def test_a_failing_report_loses_nothing_around_it(hass: HomeAssistant, cap
     lat = hass.states.get(entity_id(hass, "device_tracker", f"{TID}_location")).attributes[
         "latitude"
     ]
-    assert lat == pytest.approx(3.0)
+    assert lat == pytest.approx(1.003)
     await client.close()
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -271,11 +278,13 @@ async def test_udp_reports_and_replies_to_source(hass: HomeAssistant) -> None:
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     udp = await UdpClient.open(port)
     # Two messages in one datagram: both are taken.
-    udp.send(h02_position_frame(TID, lat=1.0, lon=2.0) + h02_position_frame(TID, lat=1.5, lon=2.5))
+    udp.send(
+        h02_position_frame(TID, lat=1.0, lon=2.0) + h02_position_frame(TID, lat=1.002, lon=2.0)
+    )
     assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
     assert (await udp.reply()).startswith(f"*HQ,{TID},V4,V1,".encode())
     loc = state(hass, "device_tracker", "location")
-    assert loc.attributes["latitude"] == pytest.approx(1.5, abs=1e-5)
+    assert loc.attributes["latitude"] == pytest.approx(1.002, abs=1e-5)
     udp.close()
     await hass.config_entries.async_unload(entry.entry_id)
 

@@ -24,14 +24,7 @@ if find_spec("homeassistant") is not None:
     from homeassistant.helpers import issue_registry as ir
     from homeassistant.helpers.typing import ConfigType
 
-    from .const import (
-        CONF_MAX_CONNECTIONS,
-        CONF_PORT,
-        CONF_TCP,
-        CONF_UDP,
-        DEFAULT_MAX_CONNECTIONS,
-        DOMAIN,
-    )
+    from .const import CONF_PORT, CONF_TCP, CONF_UDP, DOMAIN
     from .hub import Hub
     from .phrases import async_load_phrases
     from .profiles import async_remove_profiles
@@ -80,8 +73,8 @@ if find_spec("homeassistant") is not None:
             port=port,
             tcp=tcp,
             udp=udp,
-            max_connections=int(entry.options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS)),
         )
+        server.apply_options(entry.options)
         issue_id = f"port_in_use_{entry.entry_id}"
         try:
             await server.start()
@@ -148,9 +141,7 @@ if find_spec("homeassistant") is not None:
             hass.config_entries.async_schedule_reload(entry.entry_id)
             return
         runtime.hub.apply_options(entry.options)
-        runtime.server.max_connections = int(
-            entry.options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS)
-        )
+        runtime.server.apply_options(entry.options)
         runtime.hub.sync_subentries()
 
     @callback

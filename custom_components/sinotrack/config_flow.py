@@ -21,9 +21,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 
 from .const import (
+    CONF_ALLOWED_SOURCES,
     CONF_COMMAND_STYLE,
     CONF_MAX_CONNECTIONS,
     CONF_MAX_CUT_SPEED,
+    CONF_MAX_PER_SOURCE,
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
@@ -38,6 +40,7 @@ from .const import (
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_CUT_SPEED,
+    DEFAULT_MAX_PER_SOURCE,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
@@ -50,6 +53,7 @@ from .const import (
     valid_tracker_id,
 )
 from .phrases import async_load_phrases, phrase
+from .sources import parse_networks
 from .subentries import (
     add_tracker_subentry,
     suggested_tracker_name,
@@ -58,6 +62,10 @@ from .subentries import (
 
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
+)
+
+COUNT_SELECTOR = selector.NumberSelector(  # how many connections
+    selector.NumberSelectorConfig(min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX)
 )
 
 
@@ -199,12 +207,28 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
         tracker_id = str(discovery_info[CONF_TRACKER_ID])
         if not valid_tracker_id(tracker_id):
             return self.async_abort(reason="invalid_tracker_id")
-        await self.async_set_unique_id(f"tracker_{tracker_id}")
-        self._abort_if_unique_id_configured()
         self._tracker_id = tracker_id
         self._listener_entry_id = str(discovery_info["entry_id"])
+        if (hub := self._hub()) is not None and not hub.discovery_wanted(tracker_id):
+            return self.async_abort(reason="tracker_evicted")  # newer trackers took its place
+        await self.async_set_unique_id(f"tracker_{tracker_id}")
+        self._abort_if_unique_id_configured()
         self.context["title_placeholders"] = {"tracker_id": tracker_id}
         return await self.async_step_confirm_tracker()
+
+    def _hub(self) -> Any:
+        """The hub of the listener this discovery came from, while it is loaded."""
+        entry = self.hass.config_entries.async_get_entry(self._listener_entry_id)
+        runtime = getattr(entry, "runtime_data", None) if entry is not None else None
+        return getattr(runtime, "hub", None)
+
+    @callback
+    def async_remove(self) -> None:
+        """Dismissed, ignored, evicted or done: the tracker's place in the waiting list frees
+        up (the hub keeps it while another flow for the tracker is still open)."""
+        tracker_id = getattr(self, "_tracker_id", None)
+        if tracker_id is not None and (hub := self._hub()) is not None:
+            hub.discovery_closed(tracker_id)
 
     async def async_step_confirm_tracker(
         self, user_input: dict[str, Any] | None = None
@@ -253,18 +277,26 @@ class SinoTrackOptionsFlow(OptionsFlow):
             relay_host = relay_host_of(str(user_input.get(CONF_RELAY_HOST) or ""))
             if relay_host is None:
                 errors[CONF_RELAY_HOST] = "invalid_relay_host"
-            else:
+            sources = [str(s).strip() for s in user_input.get(CONF_ALLOWED_SOURCES) or ()]
+            sources = [s for s in sources if s]
+            try:
+                parse_networks(sources)
+            except ValueError:
+                errors[CONF_ALLOWED_SOURCES] = "invalid_sources"
+            if not errors:
                 return self.async_create_entry(
                     data={
                         CONF_NEW_TRACKERS: str(user_input[CONF_NEW_TRACKERS]),
                         CONF_OFFLINE_AFTER: int(user_input[CONF_OFFLINE_AFTER]),
                         CONF_MAX_CONNECTIONS: int(user_input[CONF_MAX_CONNECTIONS]),
+                        CONF_MAX_PER_SOURCE: int(user_input[CONF_MAX_PER_SOURCE]),
+                        CONF_ALLOWED_SOURCES: sources,
                         CONF_RELAY_HOST: relay_host,
                         CONF_RELAY_PORT: int(user_input[CONF_RELAY_PORT]),
                         CONF_RELAY_COMMANDS: bool(user_input[CONF_RELAY_COMMANDS]),
                     }
                 )
-        options = dict(user_input or self.config_entry.options)
+        options = self.config_entry.options
         schema = _schema(
             {
                 vol.Required(
@@ -292,14 +324,19 @@ class SinoTrackOptionsFlow(OptionsFlow):
                 vol.Required(
                     CONF_MAX_CONNECTIONS,
                     default=options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS),
-                ): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
-                    )
-                ),
+                ): COUNT_SELECTOR,
+                vol.Required(
+                    CONF_MAX_PER_SOURCE,
+                    default=options.get(CONF_MAX_PER_SOURCE, DEFAULT_MAX_PER_SOURCE),
+                ): COUNT_SELECTOR,
+                vol.Optional(
+                    CONF_ALLOWED_SOURCES, default=list(options.get(CONF_ALLOWED_SOURCES) or [])
+                ): selector.TextSelector(selector.TextSelectorConfig(multiple=True)),
                 **_relay_fields(options),
             }
         )
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
 

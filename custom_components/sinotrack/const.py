@@ -19,6 +19,9 @@ CONF_OFFLINE_AFTER: Final = "offline_after"
 CONF_MAX_CONNECTIONS: Final = "max_connections"
 DEFAULT_OFFLINE_AFTER: Final = 10  # minutes of silence before a tracker counts as offline
 DEFAULT_MAX_CONNECTIONS: Final = 500
+CONF_MAX_PER_SOURCE: Final = "max_per_source"
+DEFAULT_MAX_PER_SOURCE: Final = 50  # connections from one address (carriers NAT many SIMs)
+CONF_ALLOWED_SOURCES: Final = "allowed_sources"  # CIDR ranges; empty: every address
 
 CONF_RELAY_HOST: Final = "relay_host"  # empty: no relay
 CONF_RELAY_PORT: Final = "relay_port"

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 EARLIEST_PLAUSIBLE = datetime(2020, 1, 1, tzinfo=UTC)  # unset clocks, GPS week rollover
-MAX_AHEAD = timedelta(hours=24)
+# Ahead of the clock by more than this is a wrong (or forged) time, unless the learnt local-time
+# offset explains it: one datagram with a time hours ahead must not pin the marker.
+MAX_AHEAD = timedelta(minutes=10)
 MAX_OFFSET_HOURS = 14
 OFFSET_TOLERANCE_S = 300.0  # network and buffering latency on a live report
 OFFSET_STABILITY_S = 120.0  # how far the candidate's offsets may wander
@@ -63,6 +65,19 @@ class FixClock:
         if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
             return Corrected(received, trusted=False, offset_shift_hours=shift)
         return Corrected(corrected, trusted=True, offset_shift_hours=shift)
+
+    def peek(self, fix_time: datetime | None, received: datetime) -> datetime:
+        """The time ``correct`` would use for a live fix, never after ``received``; learns
+        nothing (whether a report from another source may move the marker)."""
+        if fix_time is None:
+            return received
+        offset = self.offset_hours
+        if offset and abs((fix_time - received).total_seconds()) <= OFFSET_TOLERANCE_S:
+            offset = 0
+        corrected = fix_time - timedelta(hours=offset) if offset else fix_time
+        if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
+            return received
+        return min(corrected, received)
 
     def _observe(self, fix_time: datetime, received: datetime) -> None:
         diff = (fix_time - received).total_seconds()

@@ -55,7 +55,7 @@ from .const import (
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
 from .profiles import TrackerProfiles
-from .protocol import Command, CommandAck, Decoded, DeviceIdentity, ServerMessage
+from .protocol import Command, CommandAck, Decoded, DeviceIdentity, Position, ServerMessage
 from .relay import BACKOFF_BASE_S, BACKOFF_MAX_S, UNREACHABLE_AFTER_S, Relay
 from .server import Peer
 from .subentries import (
@@ -69,6 +69,16 @@ from .tracker import QUIET, Outcome, TrackerState
 _LOGGER = logging.getLogger(__name__)
 
 MAX_PENDING_TRACKERS = 20
+# At the cap the oldest waiting tracker makes room (its discovery closes) for a new one, at most
+# this many in a burst and this many per second after it: a flood of junk IDs cannot keep a
+# genuine tracker out, nor open and close discovery flows as fast as it sends.
+EVICTION_BURST = MAX_PENDING_TRACKERS
+EVICTIONS_PER_S = 2.0
+EVICTED_REMEMBERED = 256  # evicted IDs whose discovery, still starting, aborts itself
+LIVE_SESSION_S = 120.0  # a TCP connection that reported this recently owns its tracker's ID
+CONTESTED_REPORTS = 3  # refused reports for one ID from other sources ...
+CONTESTED_WINDOW_S = 600.0  # ... this quickly: a repair names their addresses
+CONTESTED_SOURCES_SHOWN = 5
 PENDING_MESSAGES_PER_TRACKER = 10
 OFFLINE_CHECK_INTERVAL = timedelta(seconds=30)
 DUPLICATE_TAKEOVERS = 3  # new connections taking over one ID ...
@@ -88,6 +98,9 @@ class HubStats:
     untrusted_times: int = 0
     late_reports: int = 0
     duplicate_sessions: int = 0
+    held_positions: int = 0  # implausible jumps not shown (trust.py)
+    contested_reports: int = 0  # reports refused: another connection owns the ID
+    evicted_flows: int = 0  # waiting trackers (and their discovery) evicted for a new one
 
 
 class Hub:
@@ -101,6 +114,7 @@ class Hub:
         clock_min_span_s: float = OFFSET_MIN_SPAN_S,
         relay_backoff: tuple[float, float] = (BACKOFF_BASE_S, BACKOFF_MAX_S),
         relay_unreachable_after: float = UNREACHABLE_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.hass = hass
         self.entry = entry
@@ -109,13 +123,18 @@ class Hub:
         # Unknown trackers waiting for a decision: their latest messages and peer.
         self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Peer]]] = OrderedDict()
         self._clock_min_span_s = clock_min_span_s  # how long a local-time offset must hold
+        self._clock = clock  # monotonic seconds: live sessions, takeovers, offline
+        self._evict_tokens = float(EVICTION_BURST)
+        self._evict_at = clock()
+        self._evicted: OrderedDict[str, None] = OrderedDict()
+        self._contested: dict[str, deque[tuple[float, str]]] = {}
         self.stats = HubStats()
         self.policy = NewTrackerPolicy(DEFAULT_NEW_TRACKERS)
         self.offline_after = timedelta(minutes=DEFAULT_OFFLINE_AFTER)
         self._adders: list[PlatformAdder] = []
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
-        self._started_mono = time.monotonic()  # start(): a tracker silent since then goes offline
+        self._started_mono = clock()  # start(): a tracker silent since then goes offline
         self.commands = CommandCenter(
             hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
@@ -134,7 +153,7 @@ class Hub:
 
     @callback
     def start(self) -> None:
-        self._started_mono = time.monotonic()
+        self._started_mono = self._clock()
         self.sync_subentries()
         self._unsub_timer = async_track_time_interval(
             self.hass, self._check_offline, OFFLINE_CHECK_INTERVAL, cancel_on_shutdown=True
@@ -206,11 +225,12 @@ class Hub:
             self.trackers[tracker_id] = tracker
             self._abort_discovery(tracker_id)
             for decoded, received, received_mono, peer in self.pending.pop(tracker_id, ()):
-                self._apply(tracker, decoded, received, received_mono, None)
+                self._apply(tracker, decoded, received, received_mono, None, source=peer.name)
                 self._learn(tracker, peer)
                 if peer.is_open:  # commands reach it before its next report
                     self.peers[tracker_id] = peer
                     self.relay.attach(tracker_id, peer)  # with what it sent while waiting
+                    peer.identified = True
                     dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
             for adder in self._adders:
                 adder(tracker)
@@ -233,13 +253,17 @@ class Hub:
         self.stats.messages += 1
         tracker_id = decoded.message.device_id
         tracker = self.trackers.get(tracker_id)
+        contested = False
         if tracker is None:
             self._unknown(tracker_id, decoded, peer)
+        elif self.peers.get(tracker_id) is not peer and self._owned_elsewhere(tracker, decoded):
+            contested = True  # answered below (it may be the tracker's new link), nothing else
+            self._contest(tracker, peer)
         else:
             if self.peers.get(tracker_id) is not peer:
                 self._claim(tracker_id, peer)
                 dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
-            self._apply(tracker, decoded, dt_util.utcnow(), time.monotonic(), peer)
+            self._apply(tracker, decoded, dt_util.utcnow(), self._clock(), peer, source=peer.name)
             if tracker.dialect is None:
                 self._learn(tracker, peer)
         # Every message the protocol answers is answered, from a known tracker or not (an
@@ -251,7 +275,7 @@ class Hub:
             reply = None
         if reply:
             peer.send(reply)
-        if tracker is not None and tracker_id in self.commands.queued:
+        if tracker is not None and not contested and tracker_id in self.commands.queued:
             self.commands.deliver(tracker, peer)  # right after the reply, in the same write
 
     def _learn(self, tracker: TrackerState, peer: Peer) -> None:
@@ -268,12 +292,14 @@ class Hub:
         received: datetime,
         received_mono: float,
         peer: Peer | None,
+        *,
+        source: str,
     ) -> None:
         message = decoded.message
         status = tracker.status_key()
         iccid = tracker.iccid
         alarms = tracker.active_alarms
-        outcome = tracker.apply(message, received, received_mono)
+        outcome = tracker.apply(message, received, received_mono, source)
         if tracker.active_alarms != alarms:
             self.profiles.remember_alarms(tracker.tracker_id, tracker.active_alarms)
         if isinstance(message, CommandAck) and peer is not None:
@@ -308,6 +334,8 @@ class Hub:
             self.stats.untrusted_times += 1
         if outcome.late:
             self.stats.late_reports += 1
+        if outcome.held:
+            self.stats.held_positions += 1
         if outcome.offset_changed:
             self._offset_issue(tracker)
 
@@ -327,9 +355,10 @@ class Hub:
         old = self.peers.get(tracker_id)
         self.peers[tracker_id] = peer
         self.relay.attach(tracker_id, peer)
+        peer.identified = True  # speaks for a known tracker: never dropped for a stranger
         if old is None or not old.stream or not old.is_open or not peer.stream:
             return
-        now = time.monotonic()
+        now = self._clock()
         takeovers = self._takeovers.setdefault(tracker_id, deque(maxlen=DUPLICATE_TAKEOVERS))
         takeovers.append(now)
         if len(takeovers) == DUPLICATE_TAKEOVERS and now - takeovers[0] < DUPLICATE_WINDOW_S:
@@ -344,18 +373,53 @@ class Hub:
                 peer.name,
                 old.name,
             )
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"duplicate_tracker_{tracker_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="duplicate_tracker",
-                translation_placeholders={"name": self.trackers[tracker_id].name},
-            )
+            self._warn("duplicate_tracker", tracker_id, name=self.trackers[tracker_id].name)
         else:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, peer.name)
         old.close()
+
+    def _owned_elsewhere(self, tracker: TrackerState, decoded: Decoded) -> bool:
+        """Whether a live session owns the tracker's ID against this report from another peer:
+        its TCP connection is open and reported within ``LIVE_SESSION_S``, and the report is
+        not a fix that may move the tracker (trust.py: a genuine reconnect is taken at once)."""
+        owner = self.peers.get(tracker.tracker_id)
+        if owner is None or not owner.stream or not owner.is_open:
+            return False
+        if self._clock() - tracker.last_seen_mono >= LIVE_SESSION_S:
+            return False
+        message = decoded.message
+        pos = message.position if isinstance(message, CommandAck) else message
+        return not (isinstance(pos, Position) and tracker.would_move(pos, dt_util.utcnow()))
+
+    def _contest(self, tracker: TrackerState, peer: Peer) -> None:
+        """Count a refused report; a repair names the sources once it keeps happening."""
+        self.stats.contested_reports += 1
+        tracker_id = tracker.tracker_id
+        now = self._clock()
+        seen = self._contested.setdefault(tracker_id, deque(maxlen=CONTESTED_REPORTS))
+        seen.append((now, peer.host))
+        _LOGGER.debug(
+            "Report for tracker %s from %s refused: its live connection owns it",
+            tracker.name,
+            peer.name,
+        )
+        if len(seen) < CONTESTED_REPORTS or now - seen[0][0] >= CONTESTED_WINDOW_S:
+            return
+        sources = sorted({host for _at, host in seen})[:CONTESTED_SOURCES_SHOWN]
+        seen.clear()
+        self._warn("contested_tracker", tracker_id, name=tracker.name, sources=", ".join(sources))
+
+    def _warn(self, key: str, tracker_id: str, **placeholders: str) -> None:
+        """A tracker's warning repair ``f"{key}_{tracker_id}"``, translated under ``key``."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{key}_{tracker_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -412,15 +476,59 @@ class Hub:
             return
         queue = self.pending.get(tracker_id)
         if queue is None:
-            if len(self.pending) >= MAX_PENDING_TRACKERS:
+            if len(self.pending) >= MAX_PENDING_TRACKERS and not self._evict_oldest():
                 self.stats.unknown_dropped += 1
                 self.relay.refuse(peer)
                 return
+            self._evicted.pop(tracker_id, None)
             queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
-            queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
+            queue.append((decoded, dt_util.utcnow(), self._clock(), peer))
             self._new_tracker(tracker_id)  # "add" creates the tracker (and takes the queue) at once
             return
-        queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))
+        self.pending.move_to_end(tracker_id)  # still reporting: the last to be evicted
+        queue.append((decoded, dt_util.utcnow(), self._clock(), peer))
+
+    def _evict_oldest(self) -> bool:
+        """Make room for a new tracker: the one waiting longest without a word goes, and its
+        discovery closes; False when the evictions of the last seconds used up the budget."""
+        now = self._clock()
+        self._evict_tokens = min(
+            float(EVICTION_BURST), self._evict_tokens + (now - self._evict_at) * EVICTIONS_PER_S
+        )
+        self._evict_at = now
+        if self._evict_tokens < 1.0:
+            return False
+        self._evict_tokens -= 1.0
+        tracker_id, _queue = self.pending.popitem(last=False)
+        self.stats.evicted_flows += 1
+        self._evicted[tracker_id] = None
+        while len(self._evicted) > EVICTED_REMEMBERED:
+            self._evicted.popitem(last=False)
+        self._abort_discovery(tracker_id)
+        return True
+
+    @callback
+    def discovery_wanted(self, tracker_id: str) -> bool:
+        """Whether a starting discovery flow for ``tracker_id`` still has a tracker waiting
+        (False once it was evicted: its flow may start after the eviction closed the others)."""
+        return tracker_id not in self._evicted
+
+    @callback
+    def discovery_closed(self, tracker_id: str) -> None:
+        """A discovery flow ended (dismissed, ignored, added or evicted): once no flow for the
+        tracker is left, its place in the waiting list is free (added ones took theirs)."""
+        unique_id = f"tracker_{tracker_id}"
+
+        @callback
+        def free() -> None:
+            if tracker_id in self.trackers or tracker_id not in self.pending:
+                return
+            for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+                if flow["context"].get("unique_id") == unique_id:
+                    return
+            del self.pending[tracker_id]
+
+        self.hass.loop.call_soon(free)
 
     def _new_tracker(self, tracker_id: str) -> None:
         # A tracker ID belongs to one hub: one configured under another hub is not added here
@@ -453,7 +561,7 @@ class Hub:
 
     @callback
     def _check_offline(self, _now: datetime | None = None) -> None:
-        limit = time.monotonic() - self.offline_after.total_seconds()
+        limit = self._clock() - self.offline_after.total_seconds()
         for tracker in self.trackers.values():
             if tracker.went_offline:
                 continue

@@ -21,11 +21,18 @@ import resource
 import socket
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+from .const import (
+    CONF_ALLOWED_SOURCES,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_PER_SOURCE,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PER_SOURCE,
+)
 from .protocol import (
     DEFAULT_MAX_BUFFER,
     Codec,
@@ -39,11 +46,13 @@ from .protocol import (
     detect,
     start_pattern,
 )
+from .sources import Connections, Network, allowed, parse_networks
 
 _LOGGER = logging.getLogger(__name__)
 
-IDLE_TIMEOUT_S = 30 * 60
-IDLE_SWEEPS = 30  # idle connections are looked for this many times per idle timeout
+IDLE_TIMEOUT_S = 30 * 60  # since the last valid frame (bytes that make none keep nothing open)
+FIRST_FRAME_TIMEOUT_S = 60.0  # a connection that sent no valid frame by then is closed
+IDLE_SWEEPS = 30  # idle connections are looked for this many times per timeout
 SETTLE_S = 2.0  # quiet time after which bytes a codec holds are checked for a whole frame
 MAX_UDP_PEERS = 4096  # codec state kept per UDP source address, least recently seen dropped first
 RECENT_FRAMES = 20
@@ -74,6 +83,10 @@ class ServerStats:
     connections_refused: int = 0
     connections_open: int = 0
     idle_timeouts: int = 0
+    first_frame_timeouts: int = 0  # closed: no valid frame within FIRST_FRAME_TIMEOUT_S
+    unidentified_dropped: int = 0  # never identified, dropped at a cap for a newcomer
+    per_source_refused: int = 0  # refused: max_per_source connections open from its address
+    sources_refused: int = 0  # connections and datagrams from outside allowed_sources
     bytes_received: int = 0
     datagrams: int = 0
     unknown_protocol_bytes: int = 0
@@ -112,7 +125,10 @@ class Peer:
 
     stream: ClassVar[bool]
     name: str  # the address, for logs
+    host: str  # the source address without the port (per-source rules, repairs)
     codec: Codec | None  # None until the first bytes named the protocol
+    # Set by the receiver once the peer speaks for a known tracker: never dropped at a cap.
+    identified: bool = False
 
     def send(self, data: bytes) -> None:
         """Send bytes to the tracker (dropped when the link is gone)."""
@@ -146,6 +162,10 @@ class Peer:
         raise NotImplementedError
 
 
+def _host_of(addr: object) -> str:
+    return str(addr[0]) if isinstance(addr, tuple) and addr else str(addr)
+
+
 def _format_peer(addr: object) -> str:
     if isinstance(addr, tuple) and len(addr) >= 2:
         host = str(addr[0])
@@ -164,8 +184,11 @@ class TrackerServer:
         tcp: bool = True,
         udp: bool = True,
         host: str | None = None,
-        max_connections: int = 500,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_per_source: int = DEFAULT_MAX_PER_SOURCE,
+        allowed_sources: tuple[Network, ...] = (),
         idle_timeout: float = IDLE_TIMEOUT_S,
+        first_frame_timeout: float = FIRST_FRAME_TIMEOUT_S,
         max_buffer: int = DEFAULT_MAX_BUFFER,
     ) -> None:
         self.receiver = receiver
@@ -174,11 +197,14 @@ class TrackerServer:
         self.udp = udp
         self.host = host
         self.max_connections = max_connections
+        self.max_per_source = max_per_source
+        self.allowed_sources = allowed_sources
         self.idle_timeout = idle_timeout
+        self.first_frame_timeout = first_frame_timeout
         self.max_buffer = max_buffer
         self.stats = ServerStats()
         self.log = RateLimitedLog()
-        self.connections: set[TcpPeer] = set()
+        self.connections: Connections[TcpPeer] = Connections()
         self._start = start_pattern()
         self._server: asyncio.Server | None = None
         self._udp: asyncio.DatagramTransport | None = None
@@ -371,7 +397,8 @@ class TrackerServer:
         per connection (a handle each in the loop's heap). A connection silent for
         ``idle_timeout`` is closed within a thirtieth of it more (1 minute of 30)."""
         if self._idle_sweep is None and self.connections:
-            period = max(self.idle_timeout / IDLE_SWEEPS, 0.01)
+            shortest = min(self.idle_timeout, self.first_frame_timeout)
+            period = max(shortest / IDLE_SWEEPS, 0.01)
             self._idle_sweep = asyncio.get_running_loop().call_later(period, self._sweep_idle)
 
     def unwatch_idle(self) -> None:
@@ -382,21 +409,66 @@ class TrackerServer:
 
     def _sweep_idle(self) -> None:
         self._idle_sweep = None
-        deadline = time.monotonic() - self.idle_timeout
-        for peer in [peer for peer in self.connections if peer.last_activity <= deadline]:
-            self.stats.idle_timeouts += 1
-            _LOGGER.debug("Closing idle tracker connection from %s", peer.name)
-            peer.close()
+        now = time.monotonic()
+        first_deadline = now - min(self.idle_timeout, self.first_frame_timeout)
+        idle_deadline = now - self.idle_timeout
+        for peer in list(self.connections):
+            if not peer.framed and peer.last_frame <= first_deadline:
+                self.stats.first_frame_timeouts += 1
+                _LOGGER.debug("Closing %s: no valid frame since it connected", peer.name)
+                peer.abort()
+            elif peer.framed and peer.last_frame <= idle_deadline:
+                self.stats.idle_timeouts += 1
+                _LOGGER.debug("Closing idle tracker connection from %s", peer.name)
+                peer.close()
         self.watch_idle()
 
-    def can_accept(self) -> bool:
-        if len(self.connections) < self.max_connections:
-            if self._refusing:
-                self._refusing = False
-                _LOGGER.info("Accepting tracker connections again on port %s", self.port)
-            return True
-        self._note_refused(f"{self.max_connections} connections are open (the limit)")
-        return False
+    def apply_options(self, options: Mapping[str, Any]) -> None:
+        """The listener's options on connections (applied live; an invalid list allows all)."""
+        self.max_connections = int(options.get(CONF_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS))
+        self.max_per_source = int(options.get(CONF_MAX_PER_SOURCE, DEFAULT_MAX_PER_SOURCE))
+        try:
+            self.allowed_sources = parse_networks(options.get(CONF_ALLOWED_SOURCES) or ())
+        except (TypeError, ValueError):
+            _LOGGER.warning("Ignoring an invalid allowed_sources option on port %s", self.port)
+            self.allowed_sources = ()
+
+    def can_accept(self, peer: TcpPeer) -> bool:
+        """Whether ``peer`` may stay: its address allowed and under its bound, a place free
+        under the cap (made by dropping the oldest connection that never identified itself)."""
+        stats = self.stats
+        if not allowed(peer.host, self.allowed_sources):
+            stats.sources_refused += 1
+            self.log(logging.DEBUG, "source", "Refused %s: not in allowed_sources", peer.name)
+            return False
+        connections = self.connections
+        if connections.count(peer.host) >= self.max_per_source:
+            victim = connections.oldest_unidentified(peer.host)
+            if victim is None:
+                stats.per_source_refused += 1
+                self._note_refused(
+                    f"{self.max_per_source} connections are open from {peer.host} (max_per_source)"
+                )
+                return False
+            self._drop(victim)
+        if len(connections) >= self.max_connections:
+            victim = connections.oldest_unidentified()
+            if victim is None:
+                self._note_refused(f"{self.max_connections} connections are open (the limit)")
+                return False
+            self._drop(victim)
+        if self._refusing:
+            self._refusing = False
+            _LOGGER.info("Accepting tracker connections again on port %s", self.port)
+        return True
+
+    def _drop(self, victim: TcpPeer) -> None:
+        """Drop a connection that never identified itself, to make room for a newcomer."""
+        self.stats.unidentified_dropped += 1
+        _LOGGER.debug("Dropping unidentified connection %s for a newcomer", victim.name)
+        self.connections.discard(victim)
+        self.stats.connections_open = len(self.connections)
+        victim.abort()
 
     @property
     def bound_port(self) -> int | None:
@@ -465,9 +537,11 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
     def __init__(self, server: TrackerServer) -> None:
         self.server = server
         self.codec: Codec | None = None
-        self.name = "?"
+        self.name = self.host = "?"
         self.transport: asyncio.Transport | None = None
         self.last_activity = 0.0
+        self.last_frame = 0.0  # the last valid frame (or the connection's start): the idle timeout
+        self.framed = False  # a valid frame arrived (else closed after the first-frame timeout)
         self._settle_timer: asyncio.TimerHandle | None = None
         self._closed = False
         # While a read is handled, what is sent collects here and goes out in one write (one
@@ -477,16 +551,17 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.name = _format_peer(transport.get_extra_info("peername"))
+        peername = transport.get_extra_info("peername")
+        self.name, self.host = _format_peer(peername), _host_of(peername)
         server = self.server
-        if not server.can_accept():
+        if not server.can_accept(self):
             self._closed = True
             transport.abort()
             return
         server.connections.add(self)
         server.stats.connections_accepted += 1
         server.stats.connections_open = len(server.connections)
-        self.last_activity = time.monotonic()
+        self.last_activity = self.last_frame = time.monotonic()
         server.watch_idle()
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -516,6 +591,9 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
     def _take(self, items: list[Decoded | DecodeError]) -> None:
         """Dispatch the messages of one read; what they make us send goes out in one write."""
         self._out = b""
+        if any(not isinstance(item, DecodeError) for item in items):
+            self.framed = True  # a valid frame: keeps the connection open (idle timeout)
+            self.last_frame = self.last_activity
         try:
             self.server.dispatch(items, self)
         finally:
@@ -585,6 +663,12 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
             self._closed = True
             self.transport.close()
 
+    def abort(self) -> None:
+        """Close at once, dropping what is unsent (a connection that has said nothing)."""
+        if self.transport is not None and not self._closed:
+            self._closed = True
+            self.transport.abort()
+
     @property
     def is_open(self) -> bool:
         return not self._closed
@@ -598,7 +682,7 @@ class UdpPeer(Peer):
     def __init__(self, endpoint: UdpEndpoint, addr: tuple[str, int]) -> None:
         self.endpoint = endpoint
         self.addr = addr
-        self.name = _format_peer(addr)
+        self.name, self.host = _format_peer(addr), _host_of(addr)
         self.codec: Codec | None = None
 
     def send(self, data: bytes) -> None:
@@ -633,6 +717,9 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         peers = self.peers
         peer = peers.get(addr)
         if peer is None:
+            if server.allowed_sources and not allowed(_host_of(addr), server.allowed_sources):
+                server.stats.sources_refused += 1
+                return
             peer = UdpPeer(self, addr)
         else:
             peers.move_to_end(addr)

@@ -17,7 +17,7 @@ from .const import (
     CommandStyle,
     valid_iccid,
 )
-from .fix_clock import FixClock
+from .fix_clock import OFFSET_TOLERANCE_S, FixClock
 from .motion import MOVING_SPEED_KMH, ParkedFilter, Trip, fix_accuracy_m
 from .protocol import (
     Alarm,
@@ -29,6 +29,7 @@ from .protocol import (
     Message,
     Position,
 )
+from .trust import Fix, PositionTrust, Verdict
 
 
 @dataclass(slots=True)
@@ -47,6 +48,7 @@ class Outcome:
     untrusted_time: bool = False
     late: bool = False
     offset_changed: bool = False
+    held: bool = False  # an implausible jump, not shown (trust.py)
 
 
 QUIET: Final = Outcome()  # the usual report: nothing to count, nothing to fire (no allocation)
@@ -99,6 +101,10 @@ class TrackerState:
     clock: FixClock = field(default_factory=FixClock)
     parked: ParkedFilter = field(default_factory=ParkedFilter)  # holds the marker while parked
     trip: Trip = field(default_factory=Trip)  # the distance driven, over the fixes shown
+    trust: PositionTrust = field(default_factory=PositionTrust)  # which jumps are believed
+    # The fix shown carries its receive time (its own was missing or impossible): a genuine
+    # report whose clock is a little behind ours is not "late" for it (fix_clock.py).
+    fix_time_untrusted: bool = False
 
     @property
     def moving(self) -> bool | None:
@@ -118,16 +124,19 @@ class TrackerState:
             self.iccid,
         )
 
-    def apply(self, message: Message, received: datetime, received_mono: float) -> Outcome:
-        """Fold one message into the state; never moves the tracker back or onto a bad fix."""
+    def apply(
+        self, message: Message, received: datetime, received_mono: float, source: str = ""
+    ) -> Outcome:
+        """Fold one message into the state; never moves the tracker back, onto a bad fix or
+        onto a jump ``source`` (the peer's address) has not confirmed (``trust.py``)."""
         self.last_seen = received
         self.last_seen_mono = received_mono
         self.protocol = message.protocol
         if isinstance(message, Position):
-            return self._apply_position(message, received)
+            return self._apply_position(message, received, source)
         if isinstance(message, CommandAck):
             if message.position is not None:
-                return self._apply_position(message.position, received)
+                return self._apply_position(message.position, received, source)
         elif isinstance(message, Heartbeat | CellReport):
             self._apply_flags(message.flags, message.status)
             alarms = self._apply_alarms(
@@ -145,7 +154,17 @@ class TrackerState:
             self._apply_iccid(message.iccid)
         return QUIET
 
-    def _apply_position(self, pos: Position, received: datetime) -> Outcome:
+    def would_move(self, pos: Position, received: datetime) -> bool:
+        """Whether ``pos`` is a fix that may move the marker: valid, live, not older than the
+        fix shown and plausible from the last trusted one. Judges nothing, learns nothing."""
+        if not pos.valid or pos.stored:
+            return False
+        when = self.clock.peek(pos.fix_time, received)
+        if (floor := self._late_before()) is not None and when < floor:
+            return False
+        return self.trust.would_trust(Fix(pos.latitude, pos.longitude, when))
+
+    def _apply_position(self, pos: Position, received: datetime, source: str) -> Outcome:
         if pos.iccid is not None:
             self._apply_iccid(pos.iccid)
         corrected = self.clock.correct(pos.fix_time, received, live=not pos.stored)
@@ -157,11 +176,16 @@ class TrackerState:
             # times before and after; shifting them would leave the shown fix hours in the
             # future and every genuine report after it "late", the marker frozen.
             self.fix_time = min(self.fix_time - timedelta(hours=shift), corrected.time)
-        fix_time = corrected.time
-        late = pos.stored or (
-            corrected.trusted and self.fix_time is not None and fix_time < self.fix_time
-        )
-        if not (late and self.fix_time is not None and fix_time < self.fix_time):
+        # Never later than it arrived: a clock running ahead (or a forged time) must not make
+        # the next genuine reports look older than the one shown ("late", and not shown).
+        fix_time = min(corrected.time, received)
+        floor = self._late_before()
+        late = pos.stored or (corrected.trusted and floor is not None and fix_time < floor)
+        newer = not (late and floor is not None and fix_time < floor)
+        # An implausible jump (trust.py): nothing of the position is shown (its alarms are).
+        fix = Fix(pos.latitude, pos.longitude, fix_time)
+        held = newer and pos.valid and self._held(fix, source)
+        if newer and not held:
             # A newer report (live, or stored but still the newest we have).
             self.report_time = received
             self.report_speed_kmh = pos.speed_kmh
@@ -190,14 +214,29 @@ class TrackerState:
                     if not untrusted:
                         self.trip.add(pos.latitude, pos.longitude, fix_time)
                 self.fix_time = fix_time
+                self.fix_time_untrusted = untrusted or pos.fix_time is None
                 self.speed_kmh = pos.speed_kmh
                 self.course = pos.course
             if pos.odometer_km is not None:
                 self.odometer_km = pos.odometer_km
         alarms = self._apply_alarms(pos.alarms, pos.status, pos=pos, when=fix_time, late=late)
-        if alarms or untrusted or late or shift:
-            return Outcome(alarms, untrusted, late, bool(shift))
+        if alarms or untrusted or late or shift or held:
+            return Outcome(alarms, untrusted, late, bool(shift), held)
         return QUIET
+
+    def _late_before(self) -> datetime | None:
+        """A fix older than this is late (not shown): the fix shown, less the network's delay
+        when it carries only its receive time."""
+        if self.fix_time is None or not self.fix_time_untrusted:
+            return self.fix_time
+        return self.fix_time - timedelta(seconds=OFFSET_TOLERANCE_S)
+
+    def _held(self, fix: Fix, source: str) -> bool:
+        trust = self.trust
+        if trust.anchor is None and self.latitude is not None and self.longitude is not None:
+            # Nothing judged since the start: the restored fix is the last trusted one.
+            trust.anchor = Fix(self.latitude, self.longitude, self.fix_time)
+        return trust.judge(fix, source) is Verdict.HELD
 
     def _apply_flags(self, flags: Flags, status: int | None) -> None:
         if status is None:
