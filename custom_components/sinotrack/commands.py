@@ -44,6 +44,7 @@ EVENT_LOGBOOK_ENTRY = "logbook_entry"
 STORAGE_VERSION = 1
 MIN_INTERVAL_S = 5  # the set_interval service's range
 MAX_INTERVAL_S = 86400
+MAX_OVERSPEED_KMH = 255  # the set_overspeed service's range (0 = off)
 
 # The logbook line of a refused engine cut: "<switch> engine cut refused: <reason>", one sentence
 # (the exception's own message already starts with "Engine cut refused: <name> …").
@@ -63,6 +64,7 @@ COMMAND_LABELS = {
     CommandKind.ARM: "arm",
     CommandKind.DISARM: "disarm",
     CommandKind.REBOOT: "reboot",
+    CommandKind.SET_OVERSPEED: "overspeed limit",
     CommandKind.RAW: "command",
 }
 
@@ -381,6 +383,7 @@ class CommandCenter:
                 "command": p.command.kind.value,
                 "interval_s": p.command.interval_s,
                 "text": p.command.text,
+                "speed_kmh": p.command.speed_kmh,
                 "created": p.created.isoformat(),
                 "expires": p.expires.isoformat(),
                 "force": p.force,
@@ -453,6 +456,11 @@ def _restored_command(item: Any) -> PendingCommand | None:
         return None
     if kind is CommandKind.RAW and not isinstance(text, str):
         return None
+    speed_kmh = item.get("speed_kmh")
+    if kind is CommandKind.SET_OVERSPEED and not (
+        isinstance(speed_kmh, int) and 0 <= speed_kmh <= MAX_OVERSPEED_KMH
+    ):
+        return None
     created = item.get("created")
     expires = item.get("expires")
     if not isinstance(created, str) or not isinstance(expires, str):
@@ -465,6 +473,7 @@ def _restored_command(item: Any) -> PendingCommand | None:
         kind,
         interval_s=interval_s if kind is CommandKind.SET_INTERVAL else None,
         text=text if isinstance(text, str) else None,  # RAW's body, SET_INTERVAL's form
+        speed_kmh=speed_kmh if kind is CommandKind.SET_OVERSPEED else None,
     )
     return PendingCommand(
         tracker_id,

@@ -1,4 +1,5 @@
-"""Services: position request, interval, immobilize/release, raw command, cancel (per device)."""
+"""Services: position request, interval, immobilize/release, arm/disarm, overspeed limit, raw
+command, cancel (per device)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from .commands import MAX_INTERVAL_S, MIN_INTERVAL_S
+from .commands import MAX_INTERVAL_S, MAX_OVERSPEED_KMH, MIN_INTERVAL_S
 from .const import DOMAIN
 from .hub import Hub
 from .protocol import Command, CommandKind
@@ -22,6 +23,7 @@ from .protocol import Command, CommandKind
 ATTR_FORCE = "force"
 ATTR_SECONDS = "seconds"
 ATTR_COMMAND = "command"
+ATTR_KMH = "kmh"
 
 TARGET = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
@@ -141,3 +143,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         admin=lambda _call: True,
     )
     _register(hass, "cancel_command", {}, _cancel)
+    _register(hass, "arm", {}, _simple(CommandKind.ARM))
+    _register(hass, "disarm", {}, _simple(CommandKind.DISARM))
+    _register(
+        hass,
+        "set_overspeed",
+        {vol.Required(ATTR_KMH): vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_OVERSPEED_KMH))},
+        _simple(CommandKind.SET_OVERSPEED, speed_kmh=lambda call: int(call.data[ATTR_KMH])),
+    )

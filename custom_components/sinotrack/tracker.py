@@ -84,6 +84,7 @@ class TrackerState:
     ignition: bool | None = None
     external_power: bool | None = None
     immobilized: bool | None = None
+    armed: bool | None = None  # H02 status bit 9 (JT/T 808 does not report it)
     status: int | None = None
     active_alarms: frozenset[Alarm] = frozenset()
     model: str | None = None
@@ -209,6 +210,8 @@ class TrackerState:
             self.external_power = not flags.external_power_cut
         if flags.immobilizer_engaged is not None:
             self.immobilized = flags.immobilizer_engaged
+        if flags.armed is not None:
+            self.armed = flags.armed
 
     def _apply_iccid(self, iccid: str | None) -> None:
         if iccid is not None and valid_iccid(iccid):
