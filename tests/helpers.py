@@ -39,11 +39,14 @@ def listener_entry(
     max_connections: int = 500,
     trackers: Iterable[tuple[str, str]] = (),
     entry_id: str | None = None,
+    tracker_data: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
     """A listener entry with tracker subentries ``(tracker_id, name)``.
 
     ``entry_id``: a fixed ID for the entry, and then ``f"{entry_id}_{tracker_id}"`` for each
-    subentry (snapshots show them), instead of random ones.
+    subentry (snapshots show them), instead of random ones. ``tracker_data``: more of every
+    tracker's subentry data (phone number …); ``options``: more listener options.
     """
     return MockConfigEntry(
         domain=DOMAIN,
@@ -55,10 +58,11 @@ def listener_entry(
             CONF_NEW_TRACKERS: new_trackers,
             CONF_OFFLINE_AFTER: offline_after,
             CONF_MAX_CONNECTIONS: max_connections,
+            **(options or {}),
         },
         subentries_data=[
             {
-                "data": {CONF_TRACKER_ID: tracker_id},
+                "data": {CONF_TRACKER_ID: tracker_id, **(tracker_data or {})},
                 "subentry_type": SUBENTRY_TYPE_TRACKER,
                 "title": name,
                 "unique_id": tracker_id,

@@ -56,7 +56,7 @@ async def test_home_assistant_loads_every_icon(hass: HomeAssistant) -> None:
     assert set(alarm_states) == set(EVENT_TYPES)
 
     declared = yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8"))
-    assert len(declared) == 9  # issue 21 adds arm, disarm, set_overspeed
+    assert len(declared) == 10  # issue 21 adds arm, disarm, set_overspeed, send_sms
     assert set(services) == set(declared)
     for service, icon in services.items():
         assert MDI.match(icon["service"]), service

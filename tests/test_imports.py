@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"protocol"},
     {"const", "fix_clock", "dialect", "motion"},
     {"server", "tracker", "subentries", "profiles", "immobilizer"},
-    {"commands"},
+    {"commands", "sms"},
     {"hub"},
     {"entity"},
     {"binary_sensor", "button", "device_tracker", "event", "sensor", "switch"},

@@ -94,9 +94,12 @@ class CommandResult:
 
     queued: bool
     ack: CommandAck | None = None
+    sms: bool = False  # sent by SMS: no acknowledgement comes back over GPRS
 
     def as_response(self) -> dict[str, Any]:
         data: dict[str, Any] = {"queued": self.queued}
+        if self.sms:
+            data["via"] = "sms"
         if self.ack is not None:
             data.update(
                 command=self.ack.command,
@@ -160,6 +163,24 @@ class CommandCenter:
 
     # --- sending -----------------------------------------------------------------------------
 
+    def check_cut(
+        self, tracker: TrackerState, command: Command, force: bool, now: datetime
+    ) -> None:
+        """The interlock of an engine cut, by GPRS or by SMS alike: refused (and the logbook
+        says why) unless safe now, or forced (the logbook says so too)."""
+        if command.kind is not CommandKind.ENGINE_STOP:
+            return
+        if force:
+            self.logbook(tracker, "engine cut forced past the safety interlock")
+            return
+        try:
+            self.check_interlock(tracker, now)
+        except ServiceValidationError as err:
+            reason = INTERLOCK_REASONS[str(err.translation_key)]
+            placeholders = err.translation_placeholders or {}
+            self.logbook(tracker, f"engine cut refused: {reason.format_map(placeholders)}")
+            raise
+
     async def send(
         self,
         tracker: TrackerState,
@@ -170,17 +191,7 @@ class CommandCenter:
     ) -> CommandResult:
         """Send at once over a live TCP connection and wait for the answer, or queue it."""
         now = dt_util.utcnow()
-        if command.kind is CommandKind.ENGINE_STOP:
-            if force:
-                self.logbook(tracker, "engine cut forced past the safety interlock")
-            else:
-                try:
-                    self.check_interlock(tracker, now)
-                except ServiceValidationError as err:
-                    reason = INTERLOCK_REASONS[str(err.translation_key)]
-                    placeholders = err.translation_placeholders or {}
-                    self.logbook(tracker, f"engine cut refused: {reason.format_map(placeholders)}")
-                    raise
+        self.check_cut(tracker, command, force, now)
         pending = PendingCommand(tracker.tracker_id, command, now, force=force)
         if peer is None or not peer.stream or not peer.is_open:
             self._enqueue(tracker, pending)

@@ -26,8 +26,12 @@ from .const import (
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
+    CONF_PHONE_NUMBER,
     CONF_PORT,
     CONF_R12_REPLIES,
+    CONF_SMS_FALLBACK,
+    CONF_SMS_PASSWORD,
+    CONF_SMS_SERVICE,
     CONF_TCP,
     CONF_TRACKER_ID,
     CONF_UDP,
@@ -38,12 +42,14 @@ from .const import (
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
     DEFAULT_R12_REPLIES,
+    DEFAULT_SMS_PASSWORD,
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
     CommandStyle,
     NewTrackerPolicy,
     valid_tracker_id,
 )
+from .sms import NOTIFY, valid_phone
 from .subentries import (
     add_tracker_subentry,
     suggested_tracker_name,
@@ -242,8 +248,14 @@ class SinoTrackOptionsFlow(OptionsFlow):
                     CONF_OFFLINE_AFTER: int(user_input[CONF_OFFLINE_AFTER]),
                     CONF_MAX_CONNECTIONS: int(user_input[CONF_MAX_CONNECTIONS]),
                 }
+                # Only when one is chosen: without an SMS gateway the options stay as they were.
+                | ({CONF_SMS_SERVICE: sms} if (sms := user_input.get(CONF_SMS_SERVICE)) else {})
             )
         options = self.config_entry.options
+        # The notify services that exist now (the SMS gateway: notify.sms, Twilio …).
+        notify = sorted(
+            f"{NOTIFY}.{name}" for name in self.hass.services.async_services_for_domain(NOTIFY)
+        )
         schema = _schema(
             {
                 vol.Required(
@@ -274,6 +286,14 @@ class SinoTrackOptionsFlow(OptionsFlow):
                 ): selector.NumberSelector(
                     selector.NumberSelectorConfig(
                         min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Optional(
+                    CONF_SMS_SERVICE,
+                    description={"suggested_value": options.get(CONF_SMS_SERVICE) or None},
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=notify, mode=selector.SelectSelectorMode.DROPDOWN
                     )
                 ),
             }
@@ -307,6 +327,38 @@ def _dialect_fields(data: Mapping[str, Any]) -> dict[Any, Any]:
     }
 
 
+PASSWORD_SELECTOR = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+
+
+def _sms_fields(data: Mapping[str, Any]) -> dict[Any, Any]:
+    """The tracker's SIM number, its SMS password (a secret) and the SMS fallback."""
+    return {
+        vol.Optional(
+            CONF_PHONE_NUMBER, description={"suggested_value": data.get(CONF_PHONE_NUMBER)}
+        ): str,
+        vol.Required(
+            CONF_SMS_PASSWORD, default=data.get(CONF_SMS_PASSWORD, DEFAULT_SMS_PASSWORD)
+        ): PASSWORD_SELECTOR,
+        vol.Required(CONF_SMS_FALLBACK, default=data.get(CONF_SMS_FALLBACK, False)): bool,
+    }
+
+
+def _sms_input(user_input: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    phone = str(user_input.get(CONF_PHONE_NUMBER) or "").replace(" ", "")
+    if phone and not valid_phone(phone):
+        errors[CONF_PHONE_NUMBER] = "invalid_phone"
+    password = str(user_input.get(CONF_SMS_PASSWORD) or DEFAULT_SMS_PASSWORD).strip()
+    if not (password.isascii() and password.isalnum()) or len(password) > 8:
+        errors[CONF_SMS_PASSWORD] = "invalid_sms_password"
+    return {
+        CONF_PHONE_NUMBER: phone,
+        CONF_SMS_PASSWORD: password,
+        CONF_SMS_FALLBACK: bool(user_input.get(CONF_SMS_FALLBACK, False)),
+    }
+
+
 def _dialect_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {
         CONF_R12_REPLIES: bool(user_input.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES)),
@@ -331,7 +383,8 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
             elif owner is not None:
                 errors[CONF_TRACKER_ID] = "tracker_elsewhere"
                 placeholders["hub"] = owner.title
-            else:
+            sms = _sms_input(user_input, errors)
+            if not errors:
                 name = str(user_input.get(CONF_NAME) or "").strip()
                 return self.async_create_entry(
                     title=name or suggested_tracker_name(self.hass, tracker_id),
@@ -341,6 +394,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                             user_input.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED)
                         ),
                         **_dialect_input(user_input),
+                        **sms,
                     },
                     unique_id=tracker_id,
                 )
@@ -355,6 +409,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                             CONF_MAX_CUT_SPEED, default=DEFAULT_MAX_CUT_SPEED
                         ): SPEED_SELECTOR,
                         **_dialect_fields({}),
+                        **_sms_fields({}),
                     }
                 ),
                 user_input,
@@ -367,19 +422,24 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input[CONF_NAME]).strip() or subentry.title
-            return self.async_update_and_abort(
-                self._get_entry(),
-                subentry,
-                title=name,
-                data_updates={
-                    CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED]),
-                    **_dialect_input(user_input),
-                },
-            )
+            sms = _sms_input(user_input, errors)
+            if not errors:
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    subentry,
+                    title=name,
+                    data_updates={
+                        CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED]),
+                        **_dialect_input(user_input),
+                        **sms,
+                    },
+                )
         return self.async_show_form(
             step_id="reconfigure",
+            errors=errors,
             data_schema=_schema(
                 {
                     vol.Required(CONF_NAME, default=subentry.title): str,
@@ -388,6 +448,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         default=subentry.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED),
                     ): SPEED_SELECTOR,
                     **_dialect_fields(subentry.data),
+                    **_sms_fields(subentry.data),
                 }
             ),
         )

@@ -18,7 +18,7 @@ from typing import Any
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers import entity_registry as er
@@ -27,20 +27,25 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from . import dialect
-from .commands import CommandCenter, CommandResult
+from . import dialect, sms
+from .commands import COMMAND_LABELS, CommandCenter, CommandResult
 from .const import (
     CONF_COMMAND_STYLE,
     CONF_MAX_CUT_SPEED,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
+    CONF_PHONE_NUMBER,
     CONF_R12_REPLIES,
+    CONF_SMS_FALLBACK,
+    CONF_SMS_PASSWORD,
+    CONF_SMS_SERVICE,
     CONF_TRACKER_ID,
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_R12_REPLIES,
+    DEFAULT_SMS_PASSWORD,
     DOMAIN,
     CommandStyle,
     NewTrackerPolicy,
@@ -50,6 +55,7 @@ from .const import (
     valid_tracker_id,
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
+from .immobilizer import IMMOBILIZER_KINDS
 from .profiles import TrackerProfiles
 from .protocol import Command, CommandAck, Decoded, DeviceIdentity
 from .server import Peer
@@ -63,6 +69,7 @@ from .tracker import QUIET, Outcome, TrackerState
 
 _LOGGER = logging.getLogger(__name__)
 
+VIA_SMS = "sms"
 MAX_PENDING_TRACKERS = 20
 PENDING_MESSAGES_PER_TRACKER = 10
 OFFLINE_CHECK_INTERVAL = timedelta(seconds=30)
@@ -141,6 +148,7 @@ class Hub:
         self.offline_after = timedelta(
             minutes=float(options.get(CONF_OFFLINE_AFTER, DEFAULT_OFFLINE_AFTER))
         )
+        self.sms_service: str | None = options.get(CONF_SMS_SERVICE) or None
 
     @callback
     def register_platform(self, adder: PlatformAdder) -> None:
@@ -200,6 +208,9 @@ class Hub:
             )
         except ValueError:
             tracker.command_style = DEFAULT_COMMAND_STYLE
+        tracker.phone_number = sub.data.get(CONF_PHONE_NUMBER) or None
+        tracker.sms_password = str(sub.data.get(CONF_SMS_PASSWORD) or DEFAULT_SMS_PASSWORD)
+        tracker.sms_fallback = bool(sub.data.get(CONF_SMS_FALLBACK, False))
 
     # --- the hot path ------------------------------------------------------------------------
 
@@ -333,8 +344,37 @@ class Hub:
     # --- commands ----------------------------------------------------------------------------
 
     async def send_command(
-        self, tracker_id: str, command: Command, *, force: bool = False
+        self, tracker_id: str, command: Command, *, force: bool = False, via: str | None = None
     ) -> CommandResult:
+        """By GPRS (queued while offline), or by SMS with ``via="sms"``; an immobilizer command
+        of a tracker with ``sms_fallback`` goes by SMS when it is offline or left it unanswered."""
+        tracker = self.tracker(tracker_id)
+        peer = self.peers.get(tracker_id)
+        fallback = (
+            command.kind in IMMOBILIZER_KINDS and tracker.sms_fallback and tracker.phone_number
+        )
+        if via == VIA_SMS or (fallback and (peer is None or not peer.is_open)):
+            return await self.send_sms_command(tracker, command, force=force)
+        try:
+            return await self.commands.send(tracker, peer, command, force=force)
+        except HomeAssistantError as err:
+            if not fallback or err.translation_key != "command_timeout":
+                raise
+        return await self.send_sms_command(tracker, command, force=force)
+
+    async def send_sms_command(
+        self, tracker: TrackerState, command: Command, *, force: bool = False
+    ) -> CommandResult:
+        """A command's SMS form (sms.py), an engine cut past the same interlock as by GPRS."""
+        self.commands.check_cut(tracker, command, force, dt_util.utcnow())
+        await sms.async_send(
+            self.hass, self.sms_service, tracker, sms.command_text(tracker, command)
+        )
+        _LOGGER.debug("Sent %s to %s by SMS", COMMAND_LABELS[command.kind], tracker.name)
+        self.commands.logbook(tracker, f"{COMMAND_LABELS[command.kind]} sent by SMS")
+        return CommandResult(queued=False, sms=True)
+
+    def tracker(self, tracker_id: str) -> TrackerState:
         tracker = self.trackers.get(tracker_id)
         if tracker is None:
             raise ServiceValidationError(
@@ -342,7 +382,7 @@ class Hub:
                 translation_key="unknown_tracker",
                 translation_placeholders={"tracker_id": tracker_id},
             )
-        return await self.commands.send(tracker, self.peers.get(tracker_id), command, force=force)
+        return tracker
 
     def _switch_of(self, tracker_id: str) -> str | None:
         return er.async_get(self.hass).async_get_entity_id(
