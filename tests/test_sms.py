@@ -5,15 +5,18 @@ and the password never in the log or the diagnostics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import Context, HomeAssistant, ServiceCall, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import entity_registry as er
 
 from custom_components.sinotrack.const import DOMAIN, SUBENTRY_TYPE_TRACKER
 from custom_components.sinotrack.diagnostics import (
@@ -24,6 +27,7 @@ from custom_components.sinotrack.sms import SMS_FORMS, valid_phone
 
 from .helpers import (
     FakeTracker,
+    entity_id,
     free_port,
     h02_position_frame,
     listener_entry,
@@ -292,4 +296,97 @@ async def test_options_choose_the_sms_service_among_the_notify_services(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.runtime_data.hub.sms_service == "notify.gateway"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def logbook(hass: HomeAssistant) -> list[str]:
+    messages: list[str] = []
+
+    @callback
+    def record(event: Any) -> None:
+        messages.append(event.data["message"])
+
+    hass.bus.async_listen("logbook_entry", record)
+    return messages
+
+
+async def test_configure_by_sms_sends_the_exact_sequence(hass: HomeAssistant) -> None:
+    sent = record_notify(hass)
+    book = logbook(hass)
+    port = free_port()
+    entry = listener_entry(
+        port,
+        trackers=[(TID, "Car")],
+        tracker_data={"phone_number": PHONE, "sms_password": PASSWORD},
+        options={"sms_service": "notify.gateway", "public_host": "gps.example.org"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    hub = entry.runtime_data.hub
+    device = tracker_device(hass, entry.entry_id, TID)
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def pause(seconds: float) -> None:  # the pause between two SMS, injected
+        pauses.append(seconds)
+        await real_sleep(0)
+
+    with patch("custom_components.sinotrack.hub.asyncio.sleep", pause):
+        response = await call(
+            hass,
+            "configure_by_sms",
+            {"device_id": device.id, "apn": "internet.be", "apn_user": "web", "apn_password": "pw"},
+        )
+    steps = ["apn", "server", "gprs", "interval", "parked_interval", "utc"]
+    assert response == {"trackers": [{"device_id": device.id, "via": "sms", "steps": steps}]}
+    assert [c["message"] for c in sent] == [
+        f"803{PASSWORD} internet.be web pw",
+        f"804{PASSWORD} gps.example.org {port}",
+        f"710{PASSWORD}",
+        f"805{PASSWORD} 30",
+        f"809{PASSWORD} 300",
+        f"896{PASSWORD}E00",
+    ]
+    assert all(c["target"] == [PHONE] for c in sent)
+    assert pauses == [hub.sms_pause] * 5
+    assert hub.sms_pause <= 10
+    assert book[:2] == ["SMS set-up 1 of 6 sent: apn", "SMS set-up 2 of 6 sent: server"]
+    # The tracker answers from its number (the sms integration's event): logbook, confirmed.
+    hass.bus.async_fire("sms.incoming_sms", {"phone": PHONE, "text": "SET APN OK"})
+    hass.bus.async_fire("sms.incoming_sms", {"phone": "+32470999999", "text": "spam"})
+    await hass.async_block_till_done()
+    assert book[-2:] == ["SMS answer: SET APN OK", "SMS set-up step confirmed: apn"]
+
+    # The button sends the same values again.
+    sent.clear()
+    hub.sms_pause = 0
+    button = entity_id(hass, "button", f"{TID}_configure_by_sms")
+    er.async_get(hass).async_update_entity(button, disabled_by=None)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    entry.runtime_data.hub.sms_pause = 0
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert [c["message"] for c in sent][:2] == [
+        f"803{PASSWORD} internet.be web pw",
+        f"804{PASSWORD} gps.example.org {port}",
+    ]
+    assert len(sent) == 6
+    # An APN an SMS cannot carry.
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "configure_by_sms", {"device_id": device.id, "apn": "my apn"})
+    assert err.value.translation_key == "sms_bad_setup"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_configure_by_sms_needs_a_public_host_and_a_first_call(hass: HomeAssistant) -> None:
+    sent = record_notify(hass)
+    entry, _, device = await setup(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "configure_by_sms", {"device_id": device.id, "apn": "internet"})
+    assert err.value.translation_key == "sms_no_public_host"
+    with pytest.raises(ServiceValidationError) as err:
+        await entry.runtime_data.hub.configure_by_sms(TID)
+    assert err.value.translation_key == "sms_no_setup"
+    assert sent == []
     await hass.config_entries.async_unload(entry.entry_id)

@@ -28,6 +28,7 @@ from .const import (
     CONF_OFFLINE_AFTER,
     CONF_PHONE_NUMBER,
     CONF_PORT,
+    CONF_PUBLIC_HOST,
     CONF_R12_REPLIES,
     CONF_SMS_FALLBACK,
     CONF_SMS_PASSWORD,
@@ -250,6 +251,11 @@ class SinoTrackOptionsFlow(OptionsFlow):
                 }
                 # Only when one is chosen: without an SMS gateway the options stay as they were.
                 | ({CONF_SMS_SERVICE: sms} if (sms := user_input.get(CONF_SMS_SERVICE)) else {})
+                | (
+                    {CONF_PUBLIC_HOST: host}
+                    if (host := str(user_input.get(CONF_PUBLIC_HOST) or "").strip())
+                    else {}
+                )
             )
         options = self.config_entry.options
         # The notify services that exist now (the SMS gateway: notify.sms, Twilio …).
@@ -296,6 +302,10 @@ class SinoTrackOptionsFlow(OptionsFlow):
                         options=notify, mode=selector.SelectSelectorMode.DROPDOWN
                     )
                 ),
+                vol.Optional(
+                    CONF_PUBLIC_HOST,
+                    description={"suggested_value": options.get(CONF_PUBLIC_HOST) or None},
+                ): str,
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

@@ -8,6 +8,8 @@ peer, then sends the commands queued for that tracker through the same peer.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from collections import OrderedDict, deque
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry, ConfigSubentry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
@@ -35,10 +37,13 @@ from .const import (
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
     CONF_PHONE_NUMBER,
+    CONF_PORT,
+    CONF_PUBLIC_HOST,
     CONF_R12_REPLIES,
     CONF_SMS_FALLBACK,
     CONF_SMS_PASSWORD,
     CONF_SMS_SERVICE,
+    CONF_SMS_SETUP,
     CONF_TRACKER_ID,
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CUT_SPEED,
@@ -120,6 +125,8 @@ class Hub:
             hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
         self.profiles = TrackerProfiles(hass, entry.entry_id)  # loaded before start()
+        self.sms_pause = sms.SETUP_PAUSE_S
+        self.setup_waiting: dict[str, deque[str]] = {}  # set-up steps sent, not answered yet
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -130,6 +137,9 @@ class Hub:
         self.sync_subentries()
         self._unsub_timer = async_track_time_interval(
             self.hass, self._check_offline, OFFLINE_CHECK_INTERVAL, cancel_on_shutdown=True
+        )
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(sms.EVENT_INCOMING_SMS, self._incoming_sms)
         )
 
     @callback
@@ -149,6 +159,7 @@ class Hub:
             minutes=float(options.get(CONF_OFFLINE_AFTER, DEFAULT_OFFLINE_AFTER))
         )
         self.sms_service: str | None = options.get(CONF_SMS_SERVICE) or None
+        self.public_host: str | None = options.get(CONF_PUBLIC_HOST) or None
 
     @callback
     def register_platform(self, adder: PlatformAdder) -> None:
@@ -373,6 +384,55 @@ class Hub:
         _LOGGER.debug("Sent %s to %s by SMS", COMMAND_LABELS[command.kind], tracker.name)
         self.commands.logbook(tracker, f"{COMMAND_LABELS[command.kind]} sent by SMS")
         return CommandResult(queued=False, sms=True)
+
+    async def configure_by_sms(
+        self, tracker_id: str, values: sms.SetupValues | None = None
+    ) -> list[str]:
+        """Send the set-up SMS one at a time (``sms_pause`` apart); the logbook shows progress.
+        ``values`` None: the last ones (the button)."""
+        tracker = self.tracker(tracker_id)
+        sub = self.entry.subentries[tracker.subentry_id]
+        if values is None:
+            last = sub.data.get(CONF_SMS_SETUP)
+            if not isinstance(last, dict):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="sms_no_setup",
+                    translation_placeholders={"name": tracker.name},
+                )
+            values = sms.SetupValues(**last)
+        if not self.public_host:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="sms_no_public_host"
+            )
+        port = int(self.entry.data[CONF_PORT])
+        steps = sms.setup_sequence(tracker.sms_password, values, self.public_host, port)
+        sms.notify_service(self.hass, self.sms_service)  # refused before the first SMS
+        self.hass.config_entries.async_update_subentry(
+            self.entry, sub, data={**sub.data, CONF_SMS_SETUP: dataclasses.asdict(values)}
+        )
+        waiting = self.setup_waiting[tracker_id] = deque()
+        for number, (step, text) in enumerate(steps, 1):
+            if number > 1:
+                await asyncio.sleep(self.sms_pause)
+            await sms.async_send(self.hass, self.sms_service, tracker, text)
+            waiting.append(step)
+            self.commands.logbook(tracker, f"SMS set-up {number} of {len(steps)} sent: {step}")
+        return [step for step, _ in steps]
+
+    @callback
+    def _incoming_sms(self, event: Event) -> None:
+        """An SMS from a tracker's number (the sms integration): in the logbook; it confirms
+        the oldest set-up step still unanswered."""
+        phone = str(event.data.get("phone") or "").replace(" ", "")
+        text = sms.answer_text(event.data.get("text"))
+        tracker = next((t for t in self.trackers.values() if t.phone_number == phone), None)
+        if tracker is None or not phone or text is None:
+            return
+        self.commands.logbook(tracker, f"SMS answer: {text}")
+        waiting = self.setup_waiting.get(tracker.tracker_id)
+        if waiting:
+            self.commands.logbook(tracker, f"SMS set-up step confirmed: {waiting.popleft()}")
 
     def tracker(self, tracker_id: str) -> TrackerState:
         tracker = self.trackers.get(tracker_id)

@@ -19,7 +19,7 @@ from .commands import MAX_INTERVAL_S, MAX_OVERSPEED_KMH, MIN_INTERVAL_S
 from .const import DOMAIN
 from .hub import Hub
 from .protocol import Command, CommandKind
-from .sms import async_send
+from .sms import SetupValues, async_send
 
 ATTR_FORCE = "force"
 ATTR_SECONDS = "seconds"
@@ -116,6 +116,17 @@ async def _send_sms(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, A
     return {"via": "sms"}
 
 
+async def _configure_by_sms(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
+    values = SetupValues(
+        apn=call.data["apn"],
+        apn_user=call.data.get("apn_user", ""),
+        apn_password=call.data.get("apn_password", ""),
+        interval=call.data["interval"],
+        parked_interval=call.data["parked_interval"],
+    )
+    return {"via": "sms", "steps": await hub.configure_by_sms(tracker_id, values)}
+
+
 async def _cancel(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
     return {"cancelled": hub.commands.cancel(hub.trackers[tracker_id])}
 
@@ -157,6 +168,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
     _register(hass, "cancel_command", {}, _cancel)
     _register(hass, "arm", {**VIA}, _simple(CommandKind.ARM))
     _register(hass, "disarm", {**VIA}, _simple(CommandKind.DISARM))
+    seconds = vol.All(vol.Coerce(int), vol.Range(min=MIN_INTERVAL_S, max=MAX_INTERVAL_S))
+    _register(
+        hass,
+        "configure_by_sms",
+        {
+            vol.Required("apn"): cv.string,
+            vol.Optional("apn_user", default=""): cv.string,
+            vol.Optional("apn_password", default=""): cv.string,
+            vol.Optional("interval", default=30): seconds,
+            vol.Optional("parked_interval", default=300): seconds,
+        },
+        _configure_by_sms,
+        admin=lambda _call: True,
+    )
     _register(
         hass,
         "send_sms",

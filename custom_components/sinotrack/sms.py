@@ -39,7 +39,7 @@ SMS_FORMS: Final[dict[str, SmsForm]] = {
     "overspeed": SmsForm("122{pw} {kmh}"),  # 0 = off
     "location": SmsForm("669{pw}"),  # the tracker answers with its position by SMS
     "apn": SmsForm("803{pw} {apn}"),
-    "apn_login": SmsForm("803{pw} {apn} {user} {password}"),
+    "apn_login": SmsForm("803{pw} {apn} {user} {apn_password}"),
     "server": SmsForm("804{pw} {host} {port}"),
     "gprs": SmsForm("710{pw}"),
     "utc": SmsForm("896{pw}E00"),
@@ -105,3 +105,61 @@ async def async_send(
     await hass.services.async_call(
         NOTIFY, name, {"message": text, "target": [phone]}, blocking=True
     )
+
+
+# --- set-up by SMS (803 APN, 804 server, 710 GPRS on, 805/809 intervals, 896 UTC) ------------
+
+SETUP_PAUSE_S: Final = 10.0  # between two set-up SMS: at most this, never waiting for answers
+EVENT_INCOMING_SMS: Final = "sms.incoming_sms"  # the sms integration's: phone, text
+MAX_ANSWER_LENGTH: Final = 160
+
+
+@dataclass(frozen=True, slots=True)
+class SetupValues:
+    """What ``configure_by_sms`` was called with (the button sends them again)."""
+
+    apn: str
+    apn_user: str = ""
+    apn_password: str = ""
+    interval: int = 30
+    parked_interval: int = 300
+
+
+def _sms_word(value: str) -> bool:
+    """A space is the SMS's separator (h02.md §8): one printable ASCII word, bounded."""
+    return 0 < len(value) <= 64 and value.isascii() and value.isprintable() and " " not in value
+
+
+def setup_sequence(
+    password: str, values: SetupValues, host: str, port: int
+) -> list[tuple[str, str]]:
+    """(step, SMS) of the set-up, in order; a translated error for an APN an SMS cannot carry."""
+    words = [values.apn, *([values.apn_user, values.apn_password] if values.apn_user else [])]
+    if not all(_sms_word(w) for w in (*words, host)):
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="sms_bad_setup")
+    if values.apn_user:
+        apn = sms_text(
+            "apn_login",
+            password,
+            apn=values.apn,
+            user=values.apn_user,
+            apn_password=values.apn_password,
+        )
+    else:
+        apn = sms_text("apn", password, apn=values.apn)
+    return [
+        ("apn", apn),
+        ("server", sms_text("server", password, host=host, port=port)),
+        ("gprs", sms_text("gprs", password)),
+        ("interval", sms_text("interval", password, seconds=values.interval)),
+        ("parked_interval", sms_text("parked_interval", password, seconds=values.parked_interval)),
+        ("utc", sms_text("utc", password)),
+    ]
+
+
+def answer_text(text: object) -> str | None:
+    """An incoming SMS's text as the logbook may show it: printable, bounded; else None."""
+    if not isinstance(text, str):
+        return None
+    cleaned = " ".join(text.split())[:MAX_ANSWER_LENGTH]
+    return cleaned if cleaned and cleaned.isprintable() else None
