@@ -17,18 +17,18 @@ from homeassistant.util import dt as dt_util
 from custom_components.sinotrack.const import DOMAIN
 from custom_components.sinotrack.protocol import Command, CommandKind
 
+from . import test_commands
 from .helpers import (
     FakeTracker,
     entity_id,
-    free_port,
     h02_position_frame,
-    setup_listener,
     tracker_device,
     wait_for,
     wait_for_state,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
+car = test_commands.car  # the fixture: a listener with the Car connected on a real socket
 
 TID = "4106011660"
 SCF = re.compile(rb"\*HQ,4106011660,SCF,(\d{6}),([01]),([01])#")
@@ -45,18 +45,8 @@ def scf_ack(tag: str, status: str) -> str:
     )
 
 
-@pytest.fixture
-async def car(hass: HomeAssistant) -> Any:
-    port = free_port()
-    entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
-    tracker = await FakeTracker(port).connect()
-    yield entry, tracker, port
-    await tracker.close()
-    await hass.config_entries.async_unload(entry.entry_id)
-
-
 async def test_arm_and_disarm_are_confirmed_by_the_tracker(hass: HomeAssistant, car: Any) -> None:
-    entry, tracker, _ = car
+    entry, tracker = car
     await tracker.send(h02_position_frame(TID, status=DISARMED))
     await tracker.read_frame()
     armed = entity_id(hass, "binary_sensor", f"{TID}_armed")
@@ -97,7 +87,8 @@ async def test_arm_and_disarm_are_confirmed_by_the_tracker(hass: HomeAssistant, 
 
 
 async def test_arm_is_queued_while_offline_and_delivered(hass: HomeAssistant, car: Any) -> None:
-    entry, tracker, port = car
+    entry, tracker = car
+    port = int(entry.data["port"])
     await tracker.send(h02_position_frame(TID))
     await tracker.read_frame()
     await tracker.close()
@@ -119,7 +110,7 @@ async def test_arm_is_queued_while_offline_and_delivered(hass: HomeAssistant, ca
 
 
 async def test_overspeed_limit_has_no_h02_gprs_form(hass: HomeAssistant, car: Any) -> None:
-    entry, tracker, _ = car
+    entry, tracker = car
     await tracker.send(h02_position_frame(TID))
     await tracker.read_frame()
     device = tracker_device(hass, entry.entry_id, TID)

@@ -34,6 +34,7 @@ from .helpers import (
     tracker_device,
     wait_for,
 )
+from .test_commands import logbook
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -297,17 +298,6 @@ async def test_options_choose_the_sms_service_among_the_notify_services(
     await hass.async_block_till_done()
     assert entry.runtime_data.hub.sms_service == "notify.gateway"
     await hass.config_entries.async_unload(entry.entry_id)
-
-
-def logbook(hass: HomeAssistant) -> list[str]:
-    messages: list[str] = []
-
-    @callback
-    def record(event: Any) -> None:
-        messages.append(event.data["message"])
-
-    hass.bus.async_listen("logbook_entry", record)
-    return messages
 
 
 async def test_configure_by_sms_sends_the_exact_sequence(hass: HomeAssistant) -> None:
