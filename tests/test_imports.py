@@ -24,8 +24,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "sinotrack
 LAYERS: list[set[str]] = [
     {"protocol"},
     {"const", "fix_clock", "dialect", "motion"},
+    {"sms"},
     {"server", "tracker", "subentries", "profiles", "immobilizer"},
-    {"commands", "sms"},
+    {"commands"},
     {"hub"},
     {"entity"},
     {"binary_sensor", "button", "device_tracker", "event", "sensor", "switch"},
