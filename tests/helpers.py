@@ -40,11 +40,13 @@ def listener_entry(
     options: dict[str, Any] | None = None,
     trackers: Iterable[tuple[str, str]] = (),
     entry_id: str | None = None,
+    tracker_data: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
     """A listener entry with tracker subentries ``(tracker_id, name)``.
 
     ``entry_id``: a fixed ID for the entry, and then ``f"{entry_id}_{tracker_id}"`` for each
-    subentry (snapshots show them), instead of random ones.
+    subentry (snapshots show them), instead of random ones. ``tracker_data``: more of every
+    tracker's subentry data (phone number …); ``options``: more listener options.
     """
     return MockConfigEntry(
         domain=DOMAIN,
@@ -60,7 +62,7 @@ def listener_entry(
         },
         subentries_data=[
             {
-                "data": {CONF_TRACKER_ID: tracker_id},
+                "data": {CONF_TRACKER_ID: tracker_id, **(tracker_data or {})},
                 "subentry_type": SUBENTRY_TYPE_TRACKER,
                 "title": name,
                 "unique_id": tracker_id,

@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "sinotrack
 LAYERS: list[set[str]] = [
     {"protocol"},
     {"const", "fix_clock", "dialect", "motion"},
-    {"phrases", "trust", "sources"},
+    {"phrases", "trust", "sources", "sms"},
     {"server", "tracker", "subentries", "profiles", "immobilizer"},
     {"commands", "relay"},
     {"hub"},

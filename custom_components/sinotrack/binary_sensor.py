@@ -1,4 +1,4 @@
-"""On/off facts about a tracker: online, ignition, external power, immobilizer, moving."""
+"""On/off facts about a tracker: online, ignition, external power, immobilizer, armed, moving."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ BINARY_SENSORS: tuple[SinoTrackBinarySensorDescription, ...] = (
     SinoTrackBinarySensorDescription(
         key="immobilized",
         value_fn=lambda t: t.immobilized,
+    ),
+    SinoTrackBinarySensorDescription(
+        key="armed",  # the status word's bit 9 (H02); unknown where the protocol has none
+        value_fn=lambda t: t.armed,
     ),
     SinoTrackBinarySensorDescription(
         key="moving",

@@ -1,10 +1,11 @@
-"""Ask a tracker for its position now."""
+"""Ask a tracker for its position now; send the set-up SMS again."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from homeassistant.components.button import ButtonEntity
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -26,7 +27,12 @@ async def async_setup_entry(
 ) -> None:
     hub = entry.runtime_data.hub
     add_per_tracker(
-        entry, async_add_entities, lambda tracker: [SinoTrackRequestPosition(hub, tracker)]
+        entry,
+        async_add_entities,
+        lambda tracker: [
+            SinoTrackRequestPosition(hub, tracker),
+            SinoTrackConfigureBySms(hub, tracker),
+        ],
     )
 
 
@@ -39,3 +45,17 @@ class SinoTrackRequestPosition(SinoTrackEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         await self.hub.send_command(self.tracker.tracker_id, Command(CommandKind.REQUEST_POSITION))
+
+
+class SinoTrackConfigureBySms(SinoTrackEntity, ButtonEntity):
+    """Sends the set-up SMS again with the values ``configure_by_sms`` last had."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_entity_registry_enabled_default = False  # needs an SMS gateway
+
+    def __init__(self, hub: Hub, tracker: TrackerState) -> None:
+        super().__init__(tracker, "configure_by_sms")
+        self.hub = hub
+
+    async def async_press(self) -> None:
+        await self.hub.configure_by_sms(self.tracker.tracker_id)

@@ -52,6 +52,7 @@ EVENT_LOGBOOK_ENTRY = "logbook_entry"
 STORAGE_VERSION = 1
 MIN_INTERVAL_S = 5  # the set_interval service's range
 MAX_INTERVAL_S = 86400
+MAX_OVERSPEED_KMH = 255  # the set_overspeed service's range (0 = off)
 
 
 @dataclass(slots=True)
@@ -75,9 +76,12 @@ class CommandResult:
 
     queued: bool
     ack: CommandAck | None = None
+    sms: bool = False  # sent by SMS: no acknowledgement comes back over GPRS
 
     def as_response(self) -> dict[str, Any]:
         data: dict[str, Any] = {"queued": self.queued}
+        if self.sms:
+            data["via"] = "sms"
         if self.ack is not None:
             data.update(
                 command=self.ack.command,
@@ -141,6 +145,25 @@ class CommandCenter:
 
     # --- sending -----------------------------------------------------------------------------
 
+    def check_cut(
+        self, tracker: TrackerState, command: Command, force: bool, now: datetime
+    ) -> None:
+        """The interlock of an engine cut, by GPRS or by SMS alike: refused (and the logbook
+        says why) unless safe now, or forced (the logbook says so too)."""
+        if command.kind is not CommandKind.ENGINE_STOP:
+            return
+        if force:
+            self.logbook(tracker, "logbook_cut_forced")
+            return
+        try:
+            self.check_interlock(tracker, now)
+        except ServiceValidationError as err:
+            # "<switch> engine cut refused: <reason>", one sentence (the exception's own
+            # message already starts with "Engine cut refused: <name> …").
+            placeholders = err.translation_placeholders or {}
+            self.logbook(tracker, f"logbook_{err.translation_key}", **placeholders)
+            raise
+
     async def send(
         self,
         tracker: TrackerState,
@@ -151,18 +174,7 @@ class CommandCenter:
     ) -> CommandResult:
         """Send at once over a live TCP connection and wait for the answer, or queue it."""
         now = dt_util.utcnow()
-        if command.kind is CommandKind.ENGINE_STOP:
-            if force:
-                self.logbook(tracker, "logbook_cut_forced")
-            else:
-                try:
-                    self.check_interlock(tracker, now)
-                except ServiceValidationError as err:
-                    # "<switch> engine cut refused: <reason>", one sentence (the exception's own
-                    # message already starts with "Engine cut refused: <name> …").
-                    placeholders = err.translation_placeholders or {}
-                    self.logbook(tracker, f"logbook_{err.translation_key}", **placeholders)
-                    raise
+        self.check_cut(tracker, command, force, now)
         pending = PendingCommand(tracker.tracker_id, command, now, force=force)
         if peer is None or not peer.stream or not peer.is_open:
             self._enqueue(tracker, pending)
@@ -408,6 +420,7 @@ class CommandCenter:
                 "command": p.command.kind.value,
                 "interval_s": p.command.interval_s,
                 "text": p.command.text,
+                "speed_kmh": p.command.speed_kmh,
                 "created": p.created.isoformat(),
                 "expires": p.expires.isoformat(),
                 "force": p.force,
@@ -480,6 +493,11 @@ def _restored_command(item: Any) -> PendingCommand | None:
         return None
     if kind is CommandKind.RAW and not isinstance(text, str):
         return None
+    speed_kmh = item.get("speed_kmh")
+    if kind is CommandKind.SET_OVERSPEED and not (
+        isinstance(speed_kmh, int) and 0 <= speed_kmh <= MAX_OVERSPEED_KMH
+    ):
+        return None
     created = item.get("created")
     expires = item.get("expires")
     if not isinstance(created, str) or not isinstance(expires, str):
@@ -495,6 +513,7 @@ def _restored_command(item: Any) -> PendingCommand | None:
         kind,
         interval_s=interval_s if kind is CommandKind.SET_INTERVAL else None,
         text=text if isinstance(text, str) else None,  # RAW's body, SET_INTERVAL's form
+        speed_kmh=speed_kmh if kind is CommandKind.SET_OVERSPEED else None,
     )
     return PendingCommand(
         tracker_id,

@@ -29,11 +29,16 @@ from .const import (
     CONF_NAME,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
+    CONF_PHONE_NUMBER,
     CONF_PORT,
+    CONF_PUBLIC_HOST,
     CONF_R12_REPLIES,
     CONF_RELAY_COMMANDS,
     CONF_RELAY_HOST,
     CONF_RELAY_PORT,
+    CONF_SMS_FALLBACK,
+    CONF_SMS_PASSWORD,
+    CONF_SMS_SERVICE,
     CONF_TCP,
     CONF_TRACKER_ID,
     CONF_UDP,
@@ -46,6 +51,7 @@ from .const import (
     DEFAULT_PORT,
     DEFAULT_R12_REPLIES,
     DEFAULT_RELAY_PORT,
+    DEFAULT_SMS_PASSWORD,
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
     CommandStyle,
@@ -53,6 +59,7 @@ from .const import (
     valid_tracker_id,
 )
 from .phrases import async_load_phrases, phrase
+from .sms import NOTIFY, valid_phone
 from .sources import parse_networks
 from .subentries import (
     add_tracker_subentry,
@@ -295,8 +302,19 @@ class SinoTrackOptionsFlow(OptionsFlow):
                         CONF_RELAY_PORT: int(user_input[CONF_RELAY_PORT]),
                         CONF_RELAY_COMMANDS: bool(user_input[CONF_RELAY_COMMANDS]),
                     }
+                    # Only when one is chosen: without an SMS gateway the options stay as they were.
+                    | ({CONF_SMS_SERVICE: sms} if (sms := user_input.get(CONF_SMS_SERVICE)) else {})
+                    | (
+                        {CONF_PUBLIC_HOST: host}
+                        if (host := str(user_input.get(CONF_PUBLIC_HOST) or "").strip())
+                        else {}
+                    )
                 )
         options = self.config_entry.options
+        # The notify services that exist now (the SMS gateway: notify.sms, Twilio …).
+        notify = sorted(
+            f"{NOTIFY}.{name}" for name in self.hass.services.async_services_for_domain(NOTIFY)
+        )
         schema = _schema(
             {
                 vol.Required(
@@ -333,6 +351,18 @@ class SinoTrackOptionsFlow(OptionsFlow):
                     CONF_ALLOWED_SOURCES, default=list(options.get(CONF_ALLOWED_SOURCES) or [])
                 ): selector.TextSelector(selector.TextSelectorConfig(multiple=True)),
                 **_relay_fields(options),
+                vol.Optional(
+                    CONF_SMS_SERVICE,
+                    description={"suggested_value": options.get(CONF_SMS_SERVICE) or None},
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=notify, mode=selector.SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                vol.Optional(
+                    CONF_PUBLIC_HOST,
+                    description={"suggested_value": options.get(CONF_PUBLIC_HOST) or None},
+                ): str,
             }
         )
         if user_input is not None:
@@ -395,6 +425,38 @@ def _dialect_fields(data: Mapping[str, Any]) -> dict[Any, Any]:
     }
 
 
+PASSWORD_SELECTOR = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+
+
+def _sms_fields(data: Mapping[str, Any]) -> dict[Any, Any]:
+    """The tracker's SIM number, its SMS password (a secret) and the SMS fallback."""
+    return {
+        vol.Optional(
+            CONF_PHONE_NUMBER, description={"suggested_value": data.get(CONF_PHONE_NUMBER)}
+        ): str,
+        vol.Required(
+            CONF_SMS_PASSWORD, default=data.get(CONF_SMS_PASSWORD, DEFAULT_SMS_PASSWORD)
+        ): PASSWORD_SELECTOR,
+        vol.Required(CONF_SMS_FALLBACK, default=data.get(CONF_SMS_FALLBACK, False)): bool,
+    }
+
+
+def _sms_input(user_input: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    phone = str(user_input.get(CONF_PHONE_NUMBER) or "").replace(" ", "")
+    if phone and not valid_phone(phone):
+        errors[CONF_PHONE_NUMBER] = "invalid_phone"
+    password = str(user_input.get(CONF_SMS_PASSWORD) or DEFAULT_SMS_PASSWORD).strip()
+    if not (password.isascii() and password.isalnum()) or len(password) > 8:
+        errors[CONF_SMS_PASSWORD] = "invalid_sms_password"
+    return {
+        CONF_PHONE_NUMBER: phone,
+        CONF_SMS_PASSWORD: password,
+        CONF_SMS_FALLBACK: bool(user_input.get(CONF_SMS_FALLBACK, False)),
+    }
+
+
 def _dialect_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {
         CONF_R12_REPLIES: bool(user_input.get(CONF_R12_REPLIES, DEFAULT_R12_REPLIES)),
@@ -419,7 +481,8 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
             elif owner is not None:
                 errors[CONF_TRACKER_ID] = "tracker_elsewhere"
                 placeholders["hub"] = owner.title
-            else:
+            sms = _sms_input(user_input, errors)
+            if not errors:
                 name = str(user_input.get(CONF_NAME) or "").strip()
                 await async_load_phrases(self.hass)
                 return self.async_create_entry(
@@ -430,6 +493,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                             user_input.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED)
                         ),
                         **_dialect_input(user_input),
+                        **sms,
                     },
                     unique_id=tracker_id,
                 )
@@ -444,6 +508,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                             CONF_MAX_CUT_SPEED, default=DEFAULT_MAX_CUT_SPEED
                         ): SPEED_SELECTOR,
                         **_dialect_fields({}),
+                        **_sms_fields({}),
                     }
                 ),
                 user_input,
@@ -456,19 +521,24 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input[CONF_NAME]).strip() or subentry.title
-            return self.async_update_and_abort(
-                self._get_entry(),
-                subentry,
-                title=name,
-                data_updates={
-                    CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED]),
-                    **_dialect_input(user_input),
-                },
-            )
+            sms = _sms_input(user_input, errors)
+            if not errors:
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    subentry,
+                    title=name,
+                    data_updates={
+                        CONF_MAX_CUT_SPEED: float(user_input[CONF_MAX_CUT_SPEED]),
+                        **_dialect_input(user_input),
+                        **sms,
+                    },
+                )
         return self.async_show_form(
             step_id="reconfigure",
+            errors=errors,
             data_schema=_schema(
                 {
                     vol.Required(CONF_NAME, default=subentry.title): str,
@@ -477,6 +547,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                         default=subentry.data.get(CONF_MAX_CUT_SPEED, DEFAULT_MAX_CUT_SPEED),
                     ): SPEED_SELECTOR,
                     **_dialect_fields(subentry.data),
+                    **_sms_fields(subentry.data),
                 }
             ),
         )

@@ -36,6 +36,13 @@ CONF_R12_REPLIES: Final = "r12_replies"
 CONF_COMMAND_STYLE: Final = "command_style"
 DEFAULT_R12_REPLIES: Final = True
 SUBENTRY_TYPE_TRACKER: Final = "tracker"
+CONF_PHONE_NUMBER: Final = "phone_number"  # the tracker's SIM, E.164
+CONF_SMS_PASSWORD: Final = "sms_password"
+CONF_SMS_FALLBACK: Final = "sms_fallback"
+DEFAULT_SMS_PASSWORD: Final = "0000"
+CONF_SMS_SERVICE: Final = "sms_service"  # listener option: a notify service taking a target
+CONF_PUBLIC_HOST: Final = "public_host"  # listener option: the address trackers reach
+CONF_SMS_SETUP: Final = "sms_setup"  # subentry: the last configure_by_sms values
 
 
 MAX_TRACKER_ID_LENGTH: Final = 20

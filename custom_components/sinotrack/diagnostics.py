@@ -10,7 +10,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
-from .const import CONF_TRACKER_ID, DOMAIN
+from .const import CONF_PHONE_NUMBER, CONF_SMS_PASSWORD, CONF_TRACKER_ID, DOMAIN
 from .immobilizer import restore_style
 from .tracker import TrackerState
 
@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from . import SinoTrackConfigEntry
 
 REDACTED = "**REDACTED**"
-TO_REDACT = {CONF_TRACKER_ID, "unique_id", "title", "latitude", "longitude", "tracker_id", "name"}
+TO_REDACT = {
+    CONF_TRACKER_ID,
+    "unique_id",
+    "title",
+    "latitude",
+    "longitude",
+    "tracker_id",
+    "name",
+    CONF_PHONE_NUMBER,
+    CONF_SMS_PASSWORD,
+}
 # IDs, phone numbers, coordinates, ICCIDs, cell IDs; Wi-Fi BSSIDs (12 hex digits, H02 V8)
 _SECRET_RUN = re.compile(r"\d{4,}|(?<![0-9A-Za-z])[0-9A-Fa-f]{12}(?![0-9A-Za-z])")
 

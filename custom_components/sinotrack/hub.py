@@ -8,6 +8,8 @@ peer, then sends the commands queued for that tracker through the same peer.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from collections import OrderedDict, deque
@@ -17,8 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry, ConfigSubentry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers import entity_registry as er
@@ -27,17 +29,24 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from . import dialect
+from . import dialect, sms
 from .commands import CommandCenter, CommandResult
 from .const import (
     CONF_COMMAND_STYLE,
     CONF_MAX_CUT_SPEED,
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
+    CONF_PHONE_NUMBER,
+    CONF_PORT,
+    CONF_PUBLIC_HOST,
     CONF_R12_REPLIES,
     CONF_RELAY_COMMANDS,
     CONF_RELAY_HOST,
     CONF_RELAY_PORT,
+    CONF_SMS_FALLBACK,
+    CONF_SMS_PASSWORD,
+    CONF_SMS_SERVICE,
+    CONF_SMS_SETUP,
     CONF_TRACKER_ID,
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CUT_SPEED,
@@ -45,6 +54,7 @@ from .const import (
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_R12_REPLIES,
     DEFAULT_RELAY_PORT,
+    DEFAULT_SMS_PASSWORD,
     DOMAIN,
     CommandStyle,
     NewTrackerPolicy,
@@ -54,6 +64,8 @@ from .const import (
     valid_tracker_id,
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
+from .immobilizer import IMMOBILIZER_KINDS
+from .phrases import command_label
 from .profiles import TrackerProfiles
 from .protocol import Command, CommandAck, Decoded, DeviceIdentity, Position, ServerMessage
 from .relay import BACKOFF_BASE_S, BACKOFF_MAX_S, UNREACHABLE_AFTER_S, Relay
@@ -68,6 +80,7 @@ from .tracker import QUIET, Outcome, TrackerState
 
 _LOGGER = logging.getLogger(__name__)
 
+VIA_SMS = "sms"
 MAX_PENDING_TRACKERS = 20
 # At the cap the oldest waiting tracker makes room (its discovery closes) for a new one, at most
 # this many in a burst and this many per second after it: a flood of junk IDs cannot keep a
@@ -147,6 +160,8 @@ class Hub:
             backoff_max=relay_backoff[1],
             unreachable_after=relay_unreachable_after,
         )
+        self.sms_pause = sms.SETUP_PAUSE_S
+        self.setup_waiting: dict[str, deque[str]] = {}  # set-up steps sent, not answered yet
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -157,6 +172,9 @@ class Hub:
         self.sync_subentries()
         self._unsub_timer = async_track_time_interval(
             self.hass, self._check_offline, OFFLINE_CHECK_INTERVAL, cancel_on_shutdown=True
+        )
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(sms.EVENT_INCOMING_SMS, self._incoming_sms)
         )
 
     @callback
@@ -183,6 +201,8 @@ class Hub:
         ):
             for tracker_id, peer in self.peers.items():  # relayed from now on
                 self.relay.attach(tracker_id, peer)
+        self.sms_service: str | None = options.get(CONF_SMS_SERVICE) or None
+        self.public_host: str | None = options.get(CONF_PUBLIC_HOST) or None
 
     @callback
     def register_platform(self, adder: PlatformAdder) -> None:
@@ -245,6 +265,9 @@ class Hub:
             )
         except ValueError:
             tracker.command_style = DEFAULT_COMMAND_STYLE
+        tracker.phone_number = sub.data.get(CONF_PHONE_NUMBER) or None
+        tracker.sms_password = str(sub.data.get(CONF_SMS_PASSWORD) or DEFAULT_SMS_PASSWORD)
+        tracker.sms_fallback = bool(sub.data.get(CONF_SMS_FALLBACK, False))
 
     # --- the hot path ------------------------------------------------------------------------
 
@@ -424,8 +447,94 @@ class Hub:
     # --- commands ----------------------------------------------------------------------------
 
     async def send_command(
-        self, tracker_id: str, command: Command, *, force: bool = False
+        self, tracker_id: str, command: Command, *, force: bool = False, via: str | None = None
     ) -> CommandResult:
+        """By GPRS (queued while offline), or by SMS with ``via="sms"``; an immobilizer command
+        of a tracker with ``sms_fallback`` goes by SMS when it is offline or left it unanswered."""
+        tracker = self.tracker(tracker_id)
+        peer = self.peers.get(tracker_id)
+        fallback = (
+            command.kind in IMMOBILIZER_KINDS and tracker.sms_fallback and tracker.phone_number
+        )
+        if via == VIA_SMS or (fallback and (peer is None or not peer.is_open)):
+            return await self.send_sms_command(tracker, command, force=force)
+        try:
+            return await self.commands.send(tracker, peer, command, force=force)
+        except HomeAssistantError as err:
+            if not fallback or err.translation_key != "command_timeout":
+                raise
+        return await self.send_sms_command(tracker, command, force=force)
+
+    async def send_sms_command(
+        self, tracker: TrackerState, command: Command, *, force: bool = False
+    ) -> CommandResult:
+        """A command's SMS form (sms.py), an engine cut past the same interlock as by GPRS."""
+        self.commands.check_cut(tracker, command, force, dt_util.utcnow())
+        await sms.async_send(
+            self.hass, self.sms_service, tracker, sms.command_text(tracker, command)
+        )
+        _LOGGER.debug("Sent %s to %s by SMS", command.kind, tracker.name)
+        self.commands.logbook(
+            tracker, "logbook_sms_sent", command=command_label(self.hass, command.kind.value)
+        )
+        return CommandResult(queued=False, sms=True)
+
+    async def configure_by_sms(
+        self, tracker_id: str, values: sms.SetupValues | None = None
+    ) -> list[str]:
+        """Send the set-up SMS one at a time (``sms_pause`` apart); the logbook shows progress.
+        ``values`` None: the last ones (the button)."""
+        tracker = self.tracker(tracker_id)
+        sub = self.entry.subentries[tracker.subentry_id]
+        if values is None:
+            last = sub.data.get(CONF_SMS_SETUP)
+            if not isinstance(last, dict):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="sms_no_setup",
+                    translation_placeholders={"name": tracker.name},
+                )
+            values = sms.SetupValues(**last)
+        if not self.public_host:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="sms_no_public_host"
+            )
+        port = int(self.entry.data[CONF_PORT])
+        steps = sms.setup_sequence(tracker.sms_password, values, self.public_host, port)
+        sms.notify_service(self.hass, self.sms_service)  # refused before the first SMS
+        self.hass.config_entries.async_update_subentry(
+            self.entry, sub, data={**sub.data, CONF_SMS_SETUP: dataclasses.asdict(values)}
+        )
+        waiting = self.setup_waiting[tracker_id] = deque()
+        for number, (step, text) in enumerate(steps, 1):
+            if number > 1:
+                await asyncio.sleep(self.sms_pause)
+            await sms.async_send(self.hass, self.sms_service, tracker, text)
+            waiting.append(step)
+            self.commands.logbook(
+                tracker,
+                "logbook_sms_setup_step",
+                number=str(number),
+                total=str(len(steps)),
+                step=step,
+            )
+        return [step for step, _ in steps]
+
+    @callback
+    def _incoming_sms(self, event: Event) -> None:
+        """An SMS from a tracker's number (the sms integration): in the logbook; it confirms
+        the oldest set-up step still unanswered."""
+        phone = str(event.data.get("phone") or "").replace(" ", "")
+        text = sms.answer_text(event.data.get("text"))
+        tracker = next((t for t in self.trackers.values() if t.phone_number == phone), None)
+        if tracker is None or not phone or text is None:
+            return
+        self.commands.logbook(tracker, "logbook_sms_answer", text=text)
+        waiting = self.setup_waiting.get(tracker.tracker_id)
+        if waiting:
+            self.commands.logbook(tracker, "logbook_sms_setup_confirmed", step=waiting.popleft())
+
+    def tracker(self, tracker_id: str) -> TrackerState:
         tracker = self.trackers.get(tracker_id)
         if tracker is None:
             raise ServiceValidationError(
@@ -433,7 +542,7 @@ class Hub:
                 translation_key="unknown_tracker",
                 translation_placeholders={"tracker_id": tracker_id},
             )
-        return await self.commands.send(tracker, self.peers.get(tracker_id), command, force=force)
+        return tracker
 
     def _relay_command(self, tracker_id: str, peer: Peer, message: ServerMessage) -> bool:
         """A command from the relay's upstream, for the tracker on ``peer``."""

@@ -17,6 +17,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN, CommandStyle
 from .dialect import FOUR_G
 from .protocol import Command, CommandKind, EncodedCommand
+from .sms import sms_text
 
 if TYPE_CHECKING:
     from .tracker import TrackerState
@@ -30,7 +31,7 @@ OTHER: Final = {
     CommandStyle.CLASSIC: CommandStyle.FOUR_G,
     CommandStyle.FOUR_G: CommandStyle.CLASSIC,
 }
-SMS_RESTORE: Final = "941PASSWORD"  # h02.md §8: one source, unverified (0000 by default)
+SMS_RESTORE: Final = sms_text("engine_resume", "PASSWORD")  # 941PASSWORD: unverified
 
 
 def restore_style(tracker: TrackerState) -> CommandStyle:

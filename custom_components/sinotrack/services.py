@@ -1,4 +1,5 @@
-"""Services: position request, interval, immobilize/release, raw command, cancel (per device)."""
+"""Services: position request, interval, immobilize/release, arm/disarm, overspeed limit, raw
+command, cancel (per device)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from .commands import MAX_INTERVAL_S, MIN_INTERVAL_S
+from .commands import MAX_INTERVAL_S, MAX_OVERSPEED_KMH, MIN_INTERVAL_S
 from .const import DOMAIN
 from .hub import Hub
 from .protocol import Command, CommandKind
+from .sms import SetupValues, async_send
 
 ATTR_FORCE = "force"
 ATTR_SECONDS = "seconds"
 ATTR_COMMAND = "command"
+ATTR_KMH = "kmh"
+ATTR_VIA = "via"
+ATTR_MESSAGE = "message"
+VIA = {vol.Optional(ATTR_VIA): vol.In(["gprs", "sms"])}
 
 TARGET = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
@@ -97,10 +103,28 @@ def _simple(kind: CommandKind, **extra: Any) -> Handler:
     async def handler(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
         command = Command(kind, **{k: fn(call) for k, fn in extra.items()})
         force = bool(call.data.get(ATTR_FORCE, False))
-        result = await hub.send_command(tracker_id, command, force=force)
+        via = call.data.get(ATTR_VIA)
+        result = await hub.send_command(tracker_id, command, force=force, via=via)
         return result.as_response()
 
     return handler
+
+
+async def _send_sms(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
+    await async_send(hub.hass, hub.sms_service, hub.tracker(tracker_id), call.data[ATTR_MESSAGE])
+    hub.commands.logbook(hub.tracker(tracker_id), "logbook_sms_message_sent")
+    return {"via": "sms"}
+
+
+async def _configure_by_sms(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
+    values = SetupValues(
+        apn=call.data["apn"],
+        apn_user=call.data.get("apn_user", ""),
+        apn_password=call.data.get("apn_password", ""),
+        interval=call.data["interval"],
+        parked_interval=call.data["parked_interval"],
+    )
+    return {"via": "sms", "steps": await hub.configure_by_sms(tracker_id, values)}
 
 
 async def _cancel(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
@@ -109,28 +133,29 @@ async def _cancel(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services once, for every listener entry."""
-    _register(hass, "request_position", {}, _simple(CommandKind.REQUEST_POSITION))
+    _register(hass, "request_position", {**VIA}, _simple(CommandKind.REQUEST_POSITION))
     _register(
         hass,
         "set_interval",
         {
+            **VIA,
             vol.Required(ATTR_SECONDS): vol.All(
                 vol.Coerce(int), vol.Range(min=MIN_INTERVAL_S, max=MAX_INTERVAL_S)
-            )
+            ),
         },
         _simple(CommandKind.SET_INTERVAL, interval_s=lambda call: int(call.data[ATTR_SECONDS])),
     )
     _register(
         hass,
         "immobilize",
-        {vol.Optional(ATTR_FORCE, default=False): cv.boolean},
+        {**VIA, vol.Optional(ATTR_FORCE, default=False): cv.boolean},
         _simple(CommandKind.ENGINE_STOP),
         admin=lambda call: bool(call.data.get(ATTR_FORCE)),
     )
     _register(
         hass,
         "release",
-        {vol.Optional(ATTR_FORCE, default=False): cv.boolean},
+        {**VIA, vol.Optional(ATTR_FORCE, default=False): cv.boolean},
         _simple(CommandKind.ENGINE_RESUME),
     )
     _register(
@@ -141,3 +166,37 @@ def async_setup_services(hass: HomeAssistant) -> None:
         admin=lambda _call: True,
     )
     _register(hass, "cancel_command", {}, _cancel)
+    _register(hass, "arm", {**VIA}, _simple(CommandKind.ARM))
+    _register(hass, "disarm", {**VIA}, _simple(CommandKind.DISARM))
+    seconds = vol.All(vol.Coerce(int), vol.Range(min=MIN_INTERVAL_S, max=MAX_INTERVAL_S))
+    _register(
+        hass,
+        "configure_by_sms",
+        {
+            vol.Required("apn"): cv.string,
+            vol.Optional("apn_user", default=""): cv.string,
+            vol.Optional("apn_password", default=""): cv.string,
+            vol.Optional("interval", default=30): seconds,
+            vol.Optional("parked_interval", default=300): seconds,
+        },
+        _configure_by_sms,
+        admin=lambda _call: True,
+    )
+    _register(
+        hass,
+        "send_sms",
+        {vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(min=1, max=160))},
+        _send_sms,
+        admin=lambda _call: True,
+    )
+    _register(
+        hass,
+        "set_overspeed",
+        {
+            **VIA,
+            vol.Required(ATTR_KMH): vol.All(
+                vol.Coerce(int), vol.Range(min=0, max=MAX_OVERSPEED_KMH)
+            ),
+        },
+        _simple(CommandKind.SET_OVERSPEED, speed_kmh=lambda call: int(call.data[ATTR_KMH])),
+    )

@@ -14,6 +14,7 @@ from .const import (
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CUT_SPEED,
     DEFAULT_R12_REPLIES,
+    DEFAULT_SMS_PASSWORD,
     CommandStyle,
     valid_iccid,
 )
@@ -86,6 +87,7 @@ class TrackerState:
     ignition: bool | None = None
     external_power: bool | None = None
     immobilized: bool | None = None
+    armed: bool | None = None  # H02 status bit 9 (JT/T 808 does not report it)
     status: int | None = None
     active_alarms: frozenset[Alarm] = frozenset()
     model: str | None = None
@@ -98,6 +100,9 @@ class TrackerState:
     wifi_count: int = 0  # their IDs locate the tracker
     r12_replies: bool = DEFAULT_R12_REPLIES  # the tracker's settings (subentry)
     command_style: CommandStyle = DEFAULT_COMMAND_STYLE
+    phone_number: str | None = field(default=None, repr=False)  # SMS: the tracker's SIM
+    sms_password: str = field(default=DEFAULT_SMS_PASSWORD, repr=False)  # a secret
+    sms_fallback: bool = False  # an offline or silent tracker's immobilizer goes by SMS
     clock: FixClock = field(default_factory=FixClock)
     parked: ParkedFilter = field(default_factory=ParkedFilter)  # holds the marker while parked
     trip: Trip = field(default_factory=Trip)  # the distance driven, over the fixes shown
@@ -248,6 +253,8 @@ class TrackerState:
             self.external_power = not flags.external_power_cut
         if flags.immobilizer_engaged is not None:
             self.immobilized = flags.immobilizer_engaged
+        if flags.armed is not None:
+            self.armed = flags.armed
 
     def _apply_iccid(self, iccid: str | None) -> None:
         if iccid is not None and valid_iccid(iccid):

@@ -299,6 +299,7 @@ class CommandKind(StrEnum):
     ARM = "arm"
     DISARM = "disarm"
     REBOOT = "reboot"
+    SET_OVERSPEED = "set_overspeed"
     RAW = "raw"
 
 
@@ -309,6 +310,7 @@ class Command:
     kind: CommandKind
     interval_s: int | None = None  # SET_INTERVAL
     text: str | None = None  # RAW: the command body (H02: "S20,1,1" …; JT/T 808: hex)
+    speed_kmh: int | None = None  # SET_OVERSPEED: the alarm's limit, 0 = off
 
 
 @dataclass(frozen=True, slots=True)

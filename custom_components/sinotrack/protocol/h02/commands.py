@@ -58,6 +58,9 @@ def encode(device_id: str, command: Command, now: datetime, dialect: str | None)
         return _encode_interval(device_id, command, tag)
     if kind is CommandKind.RAW:
         return _encode_raw(device_id, command, tag)
+    if kind is CommandKind.SET_OVERSPEED:
+        # h02.md knows the limit only as an SMS (§8: 122<password> <km/h>); no GPRS form.
+        raise ProtocolError("H02 has no GPRS form of the overspeed limit (SMS 122 sets it)")
     if kind in _SIMPLE:
         word, params = _SIMPLE[kind]
         return _encoded(command, device_id, word, tag, params)

@@ -413,7 +413,8 @@ class Jt808Codec(Codec):
         (0x8105 ``#0;1`` / ``#0;0``), ``"W15L"`` (0x8105 0x64 / 0x65).
         REQUEST_POSITION: 0x8201 (answered by a 0x0201). SET_INTERVAL: 0x8103 parameter 0x0029
         (default reporting interval, DWORD seconds). REBOOT: 0x8105 command word 4.
-        ARM / DISARM: no standard message: ``ProtocolError``.
+        SET_OVERSPEED: 0x8103 parameter 0x0055 (km/h). ARM / DISARM: no standard message:
+        ``ProtocolError``.
         RAW: ``"8105:F0"`` = message ID and body in hex, framed here with this session's ID
         and the next serial (``"8201"`` or ``"8201:"`` for an empty body; spaces ignored);
         or a whole frame ``"7E…7E"`` in hex, sent exactly as given.

@@ -97,6 +97,11 @@ def command_body(command: Command, now: datetime, shift: timedelta) -> tuple[int
         return 0x8103, struct.pack(">BIBI", 1, 0x0029, 4, seconds)
     if kind is CommandKind.REBOOT:
         return 0x8105, b"\x04"
+    if kind is CommandKind.SET_OVERSPEED:  # parameter 0x0055, the maximum speed (km/h)
+        kmh = command.speed_kmh
+        if not isinstance(kmh, int) or not 0 <= kmh <= 255:
+            raise ProtocolError(f"overspeed limit must be 0-255 km/h: {kmh!r}")
+        return 0x8103, struct.pack(">BIBI", 1, 0x0055, 4, kmh)
     # ARM, DISARM (RAW is the caller's): no standard message; Traccar's vendor 0x0310 is not
     # for these devices.
     raise ProtocolError(f"{kind} is not supported by JT/T 808")
