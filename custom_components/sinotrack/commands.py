@@ -383,7 +383,6 @@ class CommandCenter:
                 "text": p.command.text,
                 "created": p.created.isoformat(),
                 "expires": p.expires.isoformat(),
-                "force": p.force,
             }
             for queue in self.queued.values()
             for p in queue
@@ -398,7 +397,8 @@ class CommandCenter:
         """Queue again what was queued when Home Assistant stopped, until its own expiry.
 
         Delivery is the usual one: a restored engine cut meets the interlock against the report
-        that would deliver it, like any queued cut. What expired meanwhile, or belongs to a
+        that would deliver it, like any queued cut, even one forced before the restart (``force``
+        is not stored: it answered the situation the user saw then, not the one after a restart). What expired meanwhile, or belongs to a
         tracker no longer configured, is dropped (the logbook says so for the first).
         """
         assert self._store is not None
@@ -470,6 +470,5 @@ def _restored_command(item: Any) -> PendingCommand | None:
         tracker_id,
         command,
         dt_util.as_utc(created_at),
-        force=item.get("force") is True,
         expires=dt_util.as_utc(expires_at),
     )
