@@ -398,8 +398,9 @@ class CommandCenter:
 
         Delivery is the usual one: a restored engine cut meets the interlock against the report
         that would deliver it, like any queued cut, even one forced before the restart (``force``
-        is not stored: it answered the situation the user saw then, not the one after a restart). What expired meanwhile, or belongs to a
-        tracker no longer configured, is dropped (the logbook says so for the first).
+        is not stored: it answered what the user saw then, not what follows a restart). What
+        expired meanwhile, or belongs to a tracker no longer configured, is dropped (the logbook
+        says so for the first).
         """
         assert self._store is not None
         stored: Any = await self._store.async_load()
