@@ -1,6 +1,6 @@
 """The layer rule, read from the source: imports point down.
 
-protocol/ <- const, fix_clock, dialect, motion <- server, tracker, subentries, profiles,
+protocol/ <- const, fix_clock, dialect, motion <- phrases <- server, tracker, subentries, profiles,
 immobilizer <- commands <- hub <- entity <- the platforms <- services, diagnostics, the config
 flow <- set-up (``__init__.py``). A module imports
 only from layers below its own (modules of one layer do not import each other), ``protocol/``
@@ -24,6 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "sinotrack
 LAYERS: list[set[str]] = [
     {"protocol"},
     {"const", "fix_clock", "dialect", "motion"},
+    {"phrases"},
     {"server", "tracker", "subentries", "profiles", "immobilizer"},
     {"commands"},
     {"hub"},

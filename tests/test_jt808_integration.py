@@ -149,3 +149,24 @@ async def test_both_protocols_on_one_listener(hass: HomeAssistant) -> None:
     await jt.close()
     await h02.close()
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_jt808_restore_unanswered_raises_no_h02_repair(hass: HomeAssistant) -> None:
+    """The restore-form repair offers H02's other S20 form: a JT/T 808 tracker has none."""
+    from homeassistant.exceptions import HomeAssistantError
+    from homeassistant.helpers import issue_registry as ir
+
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(JT808_ID, "Van")])
+    entry.runtime_data.hub.commands.ack_timeout = 0.2
+    tracker = await Jt808Tracker(port).connect()
+    await tracker.message(0x0200, jt808_location(speed_dkmh=0, status=0b10))
+    await tracker.read_jt808()
+    switch = entity_id(hass, "switch", f"{JT808_ID}_immobilizer")
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call("sinotrack", "release", {"entity_id": switch}, blocking=True)
+    command = await tracker.read_jt808()
+    assert command["id"] == 0x8105
+    assert ir.async_get(hass).issues == {}
+    await tracker.close()
+    await hass.config_entries.async_unload(entry.entry_id)

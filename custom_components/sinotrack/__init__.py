@@ -33,6 +33,7 @@ if find_spec("homeassistant") is not None:
         DOMAIN,
     )
     from .hub import Hub
+    from .phrases import async_load_phrases
     from .profiles import async_remove_profiles
     from .server import TrackerServer
     from .services import async_setup_services
@@ -71,6 +72,7 @@ if find_spec("homeassistant") is not None:
         port = int(entry.data[CONF_PORT])
         tcp = bool(entry.data.get(CONF_TCP, True))
         udp = bool(entry.data.get(CONF_UDP, True))
+        await async_load_phrases(hass)  # the hub names new trackers and writes the logbook
         hub = Hub(hass, entry)
         await hub.profiles.async_load()  # before the first report can arrive
         server = TrackerServer(

@@ -28,6 +28,7 @@ from .immobilizer import (
     restore_acknowledged,
     restore_unanswered,
 )
+from .phrases import command_label, phrase
 from .protocol import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
 from .server import Peer
 
@@ -45,27 +46,6 @@ STORAGE_VERSION = 1
 MIN_INTERVAL_S = 5  # the set_interval service's range
 MAX_INTERVAL_S = 86400
 
-# The logbook line of a refused engine cut: "<switch> engine cut refused: <reason>", one sentence
-# (the exception's own message already starts with "Engine cut refused: <name> …").
-INTERLOCK_REASONS = {
-    "interlock_no_report": "no report since Home Assistant started, so its speed is unknown",
-    "interlock_speed": "moving at {speed} km/h (the limit is {limit} km/h)",
-    "interlock_stale": (
-        "the latest report is {minutes} minutes old and does not show the ignition off"
-    ),
-}
-
-COMMAND_LABELS = {
-    CommandKind.ENGINE_STOP: "engine cut",
-    CommandKind.ENGINE_RESUME: "engine restore",
-    CommandKind.REQUEST_POSITION: "position request",
-    CommandKind.SET_INTERVAL: "reporting interval",
-    CommandKind.ARM: "arm",
-    CommandKind.DISARM: "disarm",
-    CommandKind.REBOOT: "reboot",
-    CommandKind.RAW: "command",
-}
-
 
 @dataclass(slots=True)
 class PendingCommand:
@@ -80,10 +60,6 @@ class PendingCommand:
     unsub_ack_wait: CALLBACK_TYPE | None = None  # a delivered restore's wait for its answer
     force: bool = False
     expires: datetime = field(default_factory=dt_util.utcnow)  # set when it is queued
-
-    @property
-    def label(self) -> str:
-        return COMMAND_LABELS[self.command.kind]
 
 
 @dataclass(slots=True)
@@ -170,14 +146,15 @@ class CommandCenter:
         now = dt_util.utcnow()
         if command.kind is CommandKind.ENGINE_STOP:
             if force:
-                self.logbook(tracker, "engine cut forced past the safety interlock")
+                self.logbook(tracker, "logbook_cut_forced")
             else:
                 try:
                     self.check_interlock(tracker, now)
                 except ServiceValidationError as err:
-                    reason = INTERLOCK_REASONS[str(err.translation_key)]
+                    # "<switch> engine cut refused: <reason>", one sentence (the exception's own
+                    # message already starts with "Engine cut refused: <name> …").
                     placeholders = err.translation_placeholders or {}
-                    self.logbook(tracker, f"engine cut refused: {reason.format_map(placeholders)}")
+                    self.logbook(tracker, f"logbook_{err.translation_key}", **placeholders)
                     raise
         pending = PendingCommand(tracker.tracker_id, command, now, force=force)
         if peer is None or not peer.stream or not peer.is_open:
@@ -186,7 +163,7 @@ class CommandCenter:
         loop = asyncio.get_running_loop()
         pending.future = loop.create_future()
         try:
-            self._send(tracker, pending, peer, "sent")
+            self._send(tracker, pending, peer, "logbook_sent")
         except ProtocolError as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -204,7 +181,7 @@ class CommandCenter:
                 translation_key="command_timeout",
                 translation_placeholders={
                     "name": tracker.name,
-                    "command": pending.label,
+                    "command": self.label(pending),
                     "seconds": f"{self.ack_timeout:.0f}",
                 },
             ) from None
@@ -216,7 +193,7 @@ class CommandCenter:
                 translation_key="command_failed",
                 translation_placeholders={
                     "name": tracker.name,
-                    "command": pending.label,
+                    "command": self.label(pending),
                     "result": ack.result or "?",
                 },
             )
@@ -226,7 +203,7 @@ class CommandCenter:
         """Send through the tracker's peer and wait for the answer; the logbook says ``how``."""
         command = for_protocol(tracker, pending.command, peer.protocol)
         encoded = peer.send_command(tracker.tracker_id, command, dt_util.utcnow())
-        _LOGGER.debug("Sent %s to %s: %r", pending.label, tracker.tracker_id, encoded.data)
+        _LOGGER.debug("Sent %s to %s: %r", pending.command.kind, tracker.tracker_id, encoded.data)
         pending.encoded = encoded
         waiting = self.sent.setdefault(tracker.tracker_id, [])
         waiting.append(pending)
@@ -235,7 +212,7 @@ class CommandCenter:
             # nobody is waiting on (delivered with a reply; a caller's own wait has a timeout).
             stale = next((p for p in waiting if p.future is None or p.future.done()), waiting[0])
             waiting.remove(stale)
-        self.logbook(tracker, f"{pending.label} {how}")
+        self.logbook(tracker, how, command=self.label(pending))
 
     def _forget_sent(self, pending: PendingCommand) -> None:
         waiting = self.sent.get(pending.tracker_id, [])
@@ -244,7 +221,12 @@ class CommandCenter:
 
     def _unanswered(self, tracker: TrackerState, pending: PendingCommand) -> None:
         """No answer in time: the logbook says so, and for a restore a repair says what next."""
-        self.logbook(tracker, f"{pending.label}: no answer within {self.ack_timeout:.0f} s")
+        self.logbook(
+            tracker,
+            "logbook_no_answer",
+            command=self.label(pending),
+            seconds=f"{self.ack_timeout:.0f}",
+        )
         if pending.command.kind is CommandKind.ENGINE_RESUME and pending.encoded is not None:
             restore_unanswered(self.hass, tracker, pending.encoded, self.ack_timeout)
 
@@ -270,7 +252,7 @@ class CommandCenter:
         if pending.command.kind in (CommandKind.ENGINE_STOP, CommandKind.ENGINE_RESUME):
             # The newest immobilizer command supersedes an older queued one.
             for old in [p for p in queue if p.command.kind in IMMOBILIZER_KINDS]:
-                self._drop(tracker, old, "replaced by a newer command")
+                self._drop(tracker, old, "logbook_replaced")
         queue.append(pending)
 
         @callback
@@ -280,16 +262,16 @@ class CommandCenter:
         delay = max(0.0, (pending.expires - dt_util.utcnow()).total_seconds())
         pending.unsub_expiry = async_call_later(self.hass, delay, expire)
         if restored:
-            self.logbook(tracker, f"{pending.label} still queued after the restart")
+            self.logbook(tracker, "logbook_still_queued", command=self.label(pending))
         else:
-            self.logbook(tracker, f"{pending.label} queued until the tracker reports")
+            self.logbook(tracker, "logbook_queued", command=self.label(pending))
         self._save()
         self.changed(tracker)
 
     @callback
     def _expire(self, tracker: TrackerState, pending: PendingCommand) -> None:
         pending.unsub_expiry = None
-        self._drop(tracker, pending, "expired: the tracker did not report in time")
+        self._drop(tracker, pending, "logbook_expired")
 
     def _drop(self, tracker: TrackerState, pending: PendingCommand, why: str) -> None:
         queue = self.queued.get(tracker.tracker_id, [])
@@ -298,7 +280,7 @@ class CommandCenter:
             if pending.unsub_expiry is not None:
                 pending.unsub_expiry()
                 pending.unsub_expiry = None
-            self.logbook(tracker, f"{pending.label} {why}")
+            self.logbook(tracker, why, command=self.label(pending))
             self._save()
             self.changed(tracker)
 
@@ -306,7 +288,7 @@ class CommandCenter:
         """Cancel every queued command of a tracker; how many there were."""
         queue = list(self.queued.get(tracker.tracker_id, []))
         for pending in queue:
-            self._drop(tracker, pending, "cancelled")
+            self._drop(tracker, pending, "logbook_cancelled")
         return len(queue)
 
     def pending_for(self, tracker_id: str) -> list[PendingCommand]:
@@ -330,9 +312,11 @@ class CommandCenter:
                 pending.unsub_expiry()
                 pending.unsub_expiry = None
             try:
-                self._send(tracker, pending, peer, "delivered with the reply to its report")
+                self._send(tracker, pending, peer, "logbook_delivered")
             except ProtocolError as err:
-                self.logbook(tracker, f"{pending.label} not supported by this tracker: {err}")
+                self.logbook(
+                    tracker, "logbook_unsupported", command=self.label(pending), error=str(err)
+                )
                 continue
             if pending.command.kind is CommandKind.ENGINE_RESUME:
                 self._await_ack(tracker, pending)
@@ -350,7 +334,12 @@ class CommandCenter:
             if pending.encoded is not None and peer.answers(pending.encoded, ack):
                 waiting.remove(pending)
                 outcome = {True: "done", False: "failed", None: "answered"}[ack.success]
-                self.logbook(tracker, f"{pending.label} {outcome} ({ack.result or 'no result'})")
+                self.logbook(
+                    tracker,
+                    f"logbook_{outcome}" if ack.result else f"logbook_{outcome}_no_result",
+                    command=self.label(pending),
+                    result=ack.result or "",
+                )
                 if pending.unsub_ack_wait is not None:
                     pending.unsub_ack_wait()
                     pending.unsub_ack_wait = None
@@ -364,7 +353,12 @@ class CommandCenter:
 
     # --- bookkeeping -------------------------------------------------------------------------
 
-    def logbook(self, tracker: TrackerState, message: str) -> None:
+    def label(self, pending: PendingCommand) -> str:
+        return command_label(self.hass, pending.command.kind.value)
+
+    def logbook(self, tracker: TrackerState, key: str, **placeholders: str) -> None:
+        """A logbook line for the tracker's switch: the sentence ``exceptions.<key>``."""
+        message = phrase(self.hass, key, **placeholders)
         data: dict[str, Any] = {"name": tracker.name, "message": message, "domain": DOMAIN}
         if (entity_id := self.entity_of(tracker.tracker_id)) is not None:
             data["entity_id"] = entity_id
@@ -412,7 +406,7 @@ class CommandCenter:
             # Never later than a fresh queueing would expire: a clock set back must not keep it.
             restored.expires = min(restored.expires, now + self.queue_expiry)
             if restored.expires <= now:
-                self.logbook(tracker, f"{restored.label} expired while Home Assistant was stopped")
+                self.logbook(tracker, "logbook_expired_while_stopped", command=self.label(restored))
                 continue
             self._enqueue(tracker, restored, restored=True)
         self._save()
@@ -458,8 +452,11 @@ def _restored_command(item: Any) -> PendingCommand | None:
     expires = item.get("expires")
     if not isinstance(created, str) or not isinstance(expires, str):
         return None
-    created_at = dt_util.parse_datetime(created)
-    expires_at = dt_util.parse_datetime(expires)
+    try:  # a well-shaped but impossible date raises (month 13) instead of giving None
+        created_at = dt_util.parse_datetime(created)
+        expires_at = dt_util.parse_datetime(expires)
+    except ValueError:
+        return None
     if created_at is None or expires_at is None:
         return None
     command = Command(

@@ -44,6 +44,7 @@ from .const import (
     NewTrackerPolicy,
     valid_tracker_id,
 )
+from .phrases import async_load_phrases, phrase
 from .subentries import (
     add_tracker_subentry,
     suggested_tracker_name,
@@ -85,6 +86,12 @@ def _listener_schema(defaults: dict[str, Any]) -> Any:
             vol.Required(CONF_UDP, default=defaults.get(CONF_UDP, True)): bool,
         }
     )
+
+
+async def _async_entry_title(hass: HomeAssistant, port: int) -> str:
+    """ "SinoTrack hub (port 8888)" in the user's language (the flow may run before set-up)."""
+    await async_load_phrases(hass)
+    return phrase(hass, "entry_title", port=port)
 
 
 def _clean_listener_input(user_input: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +146,7 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(str(data[CONF_PORT]))
                 return self.async_create_entry(
-                    title=f"SinoTrack listener (port {data[CONF_PORT]})",
+                    title=await _async_entry_title(self.hass, data[CONF_PORT]),
                     data=data,
                     options={
                         CONF_NEW_TRACKERS: DEFAULT_NEW_TRACKERS.value,
@@ -171,7 +178,7 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry,
                     data=data,
                     unique_id=str(data[CONF_PORT]),
-                    title=f"SinoTrack listener (port {data[CONF_PORT]})",
+                    title=await _async_entry_title(self.hass, data[CONF_PORT]),
                 )
                 return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
@@ -204,6 +211,7 @@ class SinoTrackConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="already_configured")
         placeholders = {"tracker_id": self._tracker_id}
         errors: dict[str, str] = {}
+        await async_load_phrases(self.hass)  # the suggested name is in the user's language
         if (owner := tracker_owner(self.hass, self._tracker_id)) is not None:
             # It reports here, but belongs to another hub: adding it twice would split it.
             errors["base"] = "tracker_elsewhere"
@@ -333,6 +341,7 @@ class TrackerSubentryFlow(ConfigSubentryFlow):
                 placeholders["hub"] = owner.title
             else:
                 name = str(user_input.get(CONF_NAME) or "").strip()
+                await async_load_phrases(self.hass)
                 return self.async_create_entry(
                     title=name or suggested_tracker_name(self.hass, tracker_id),
                     data={

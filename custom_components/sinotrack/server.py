@@ -42,6 +42,7 @@ from .protocol import (
 _LOGGER = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_S = 30 * 60
+IDLE_SWEEPS = 30  # idle connections are looked for this many times per idle timeout
 SETTLE_S = 2.0  # quiet time after which bytes a codec holds are checked for a whole frame
 MAX_UDP_PEERS = 4096  # codec state kept per UDP source address, least recently seen dropped first
 RECENT_FRAMES = 20
@@ -187,6 +188,7 @@ class TrackerServer:
         self._accept_retry: asyncio.TimerHandle | None = None
         self._reserve_fd: int | None = None  # held so that a connection can be refused at EMFILE
         self._tasks: set[asyncio.Task[object]] = set()
+        self._idle_sweep: asyncio.TimerHandle | None = None
         self.read_buffer = memoryview(bytearray(READ_CHUNK))  # shared: reads never overlap
 
     async def start(self) -> None:
@@ -239,6 +241,7 @@ class TrackerServer:
         if self._reserve_fd is not None:
             os.close(self._reserve_fd)
             self._reserve_fd = None
+        self.unwatch_idle()
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -358,6 +361,31 @@ class TrackerServer:
             self._refusing = True
             _LOGGER.warning("Refusing tracker connections on port %s: %s", self.port, why)
 
+    # --- idle connections ------------------------------------------------------------------
+
+    def watch_idle(self) -> None:
+        """Look for idle connections while any is open: one timer for the whole port, not one
+        per connection (a handle each in the loop's heap). A connection silent for
+        ``idle_timeout`` is closed within a thirtieth of it more (1 minute of 30)."""
+        if self._idle_sweep is None and self.connections:
+            period = max(self.idle_timeout / IDLE_SWEEPS, 0.01)
+            self._idle_sweep = asyncio.get_running_loop().call_later(period, self._sweep_idle)
+
+    def unwatch_idle(self) -> None:
+        """No connection left: no sweep (the next one starts it, with the timeout then)."""
+        if self._idle_sweep is not None:
+            self._idle_sweep.cancel()
+            self._idle_sweep = None
+
+    def _sweep_idle(self) -> None:
+        self._idle_sweep = None
+        deadline = time.monotonic() - self.idle_timeout
+        for peer in [peer for peer in self.connections if peer.last_activity <= deadline]:
+            self.stats.idle_timeouts += 1
+            _LOGGER.debug("Closing idle tracker connection from %s", peer.name)
+            peer.close()
+        self.watch_idle()
+
     def can_accept(self) -> bool:
         if len(self.connections) < self.max_connections:
             if self._refusing:
@@ -437,7 +465,6 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
         self.name = "?"
         self.transport: asyncio.Transport | None = None
         self.last_activity = 0.0
-        self._idle: asyncio.TimerHandle | None = None
         self._settle_timer: asyncio.TimerHandle | None = None
         self._closed = False
         # While a read is handled, what is sent collects here and goes out in one write (one
@@ -457,21 +484,7 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
         server.stats.connections_accepted += 1
         server.stats.connections_open = len(server.connections)
         self.last_activity = time.monotonic()
-        self._arm_idle(server.idle_timeout)
-
-    def _arm_idle(self, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._idle = loop.call_later(delay, self._check_idle)
-
-    def _check_idle(self) -> None:
-        # Re-arming a timer per chunk would cost more than checking lazily once per period.
-        remaining = self.last_activity + self.server.idle_timeout - time.monotonic()
-        if remaining > 0:
-            self._arm_idle(remaining)
-            return
-        self.server.stats.idle_timeouts += 1
-        _LOGGER.debug("Closing idle tracker connection from %s", self.name)
-        self.close()
+        server.watch_idle()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.server.read_buffer
@@ -531,10 +544,9 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        for timer in (self._idle, self._settle_timer):
-            if timer is not None:
-                timer.cancel()
-        self._idle = self._settle_timer = None
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
         server = self.server
         if self.codec is not None and self.codec.buffered:
             # The stream ended: what the codec still held is decoded now, not dropped (a binary
@@ -543,6 +555,8 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
         if self in server.connections:
             server.connections.discard(self)
             server.stats.connections_open = len(server.connections)
+            if not server.connections:
+                server.unwatch_idle()
             try:
                 server.receiver.peer_closed(self)
             except Exception:

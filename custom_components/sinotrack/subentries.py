@@ -15,6 +15,7 @@ from homeassistant.config_entries import ConfigEntries, ConfigEntry, ConfigSuben
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_TRACKER_ID, DOMAIN, SUBENTRY_TYPE_TRACKER
+from .phrases import phrase
 
 
 def map_marker(name: str) -> str:
@@ -24,17 +25,23 @@ def map_marker(name: str) -> str:
     return "".join(word[0] for word in name.split(" ") if word)[:3]
 
 
-def default_tracker_name(tracker_id: str, taken: Iterable[str] = ()) -> str:
+def default_tracker_name(
+    tracker_id: str,
+    taken: Iterable[str] = (),
+    pattern: str = "SinoTrack {letter} {digits}",
+    plain: str = "SinoTrack {digits}",
+) -> str:
     """ "SinoTrack A 1660": a letter that gives the tracker a map marker no other tracker has
     ("SA1", "SB1" …), then the last four digits of its ID, which tell the user which device it
-    is. ``taken``: the names of the trackers already added (of every hub: one map shows all)."""
+    is. ``taken``: the names of the trackers already added (of every hub: one map shows all);
+    ``pattern`` and ``plain``: the name in the user's language, with and without the letter."""
     markers = {map_marker(name) for name in taken}
     tail = tracker_id[-4:]
     for letter in ascii_uppercase:
-        name = f"SinoTrack {letter} {tail}"
+        name = pattern.format(letter=letter, digits=tail)
         if map_marker(name) not in markers:
             return name
-    return f"SinoTrack {tail}"  # 26 markers taken: a name that tells the tracker at least
+    return plain.format(digits=tail)  # 26 markers taken: a name that tells the tracker at least
 
 
 def tracker_subentries(entry: ConfigEntry) -> Iterator[tuple[str, ConfigSubentry]]:
@@ -63,7 +70,12 @@ def suggested_tracker_name(hass: HomeAssistant, tracker_id: str) -> str:
         for sub in entry.subentries.values()
         if sub.subentry_type == SUBENTRY_TYPE_TRACKER
     )
-    return default_tracker_name(tracker_id, names)
+    return default_tracker_name(
+        tracker_id,
+        names,
+        phrase(hass, "default_tracker_name", letter="{letter}", digits="{digits}"),
+        phrase(hass, "default_tracker_name_plain", digits="{digits}"),
+    )
 
 
 def add_tracker_subentry(

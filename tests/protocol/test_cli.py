@@ -206,3 +206,88 @@ def test_module_entry_point() -> None:
         timeout=60,
     )
     assert json.loads(result.stdout)["type"] == "V1"
+
+
+def test_hex_with_prefix_and_colons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spaced = ":".join(B32[i : i + 2] for i in range(0, len(B32), 2))
+    (obj,) = run(tmp_path, f"0x{B32}\n{spaced}\n".encode(), capsys, "--hex")[:1]
+    assert obj["device_id"] == "4106011660"
+    assert [o["line"] for o in run(tmp_path, f"{spaced}\n".encode(), capsys, "--hex")] == [1]
+
+
+def test_unfinished_and_empty_frames_say_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    objs = run(tmp_path, b"*HQ,2705171109,V1,2133\n~~\n", capsys, status=1)
+    assert objs[0]["error"] == "text frame without '#'"  # the codec's refusal, counted
+    assert objs[1] == {"line": 2, "error": "no message (nothing decodable)"}
+
+
+def test_a_codec_failure_is_reported_not_raised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custom_components.sinotrack.protocol.h02 import H02Codec
+
+    def broken(self: H02Codec, data: bytes) -> list[Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(H02Codec, "feed", broken)
+    (obj,) = run(tmp_path, V1 + b"\n", capsys, status=1)
+    assert obj == {"line": 1, "error": "codec failure: RuntimeError: boom"}
+
+
+def test_broken_pipe_ends_quietly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    class Err(io.StringIO):
+        closed_by_cli = False
+
+        def close(self) -> None:
+            Err.closed_by_cli = True
+
+    path = tmp_path / "in.txt"
+    path.write_bytes(V1 + b"\n")
+    monkeypatch.setattr(sys, "stdout", Closed())
+    monkeypatch.setattr(sys, "stderr", Err())
+    assert main(["decode", str(path)]) == 0  # the line decoded; the reader went away
+    assert Err.closed_by_cli
+
+
+def test_cell_report_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = b"*HQ,1600000001,NBR,081123,460,0,0,2,9338,3692,150,9338,3691,145,151216,FFFFFBFF#\n"
+    (obj,) = run(tmp_path, data, capsys)
+    assert obj["type"] == "NBR"
+    assert (obj["mcc"], obj["mnc"]) == (460, 0)
+    assert obj["cells"] == [[9338, 3692, 150], [9338, 3691, 145]]
+
+
+def test_python_m_runs_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The module entry point in this process (the subprocess test above is not measured)."""
+    import runpy
+
+    path = tmp_path / "in.txt"
+    path.write_bytes(b"garbage\n")
+    monkeypatch.setattr(sys, "argv", ["sinotrack", "decode", str(path)])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module("custom_components.sinotrack.protocol", run_name="__main__")
+    assert done.value.code == 1
+    # Imported (not run), the module does nothing.
+    assert runpy.run_module("custom_components.sinotrack.protocol.__main__")["main"] is main
+
+
+def test_jt808_acknowledgement_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The terminal's general response (0x0001) to a server message 0x8105 with serial 7: success.
+    ack = frame(0x0001, (7).to_bytes(2) + (0x8105).to_bytes(2) + b"\x00", serial=3)
+    (obj,) = run(tmp_path, ack.hex().encode() + b"\n", capsys, "--hex")
+    assert obj["protocol"] == "jt808"
+    assert obj["type"] == "0x0001"
+    assert obj["device_id"]
+
+
+def test_nothing_detects_no_protocol() -> None:
+    from custom_components.sinotrack.protocol.detect import detect
+
+    assert detect(b"") is None
+    assert detect(b"GET / HTTP/1.1") is None

@@ -242,6 +242,11 @@ async def bench(args: argparse.Namespace) -> int:
             if floor_result is not None
             else None
         ),
+        "vs_floor": (  # the integration / the floor: issue 17's constraint (<= 1.3)
+            round(integ_us / floor_result["cpu_us_per_report"], 3)
+            if floor_result is not None
+            else None
+        ),
         "acked": acked_total,
         "loadgen": summary,
     }

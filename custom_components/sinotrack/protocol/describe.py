@@ -50,9 +50,7 @@ _JT808_ANSWER_IDS = {"0x8201": "0x0201", "0x8104": "0x0104"}
 def _ack_type(ack: CommandAck) -> str:
     if ack.protocol == "h02":
         return "V4"
-    if ack.protocol == "jt808":
-        return _JT808_ANSWER_IDS.get(ack.command, "0x0001")
-    return "ack"
+    return _JT808_ANSWER_IDS.get(ack.command, "0x0001")  # the other protocol: JT/T 808
 
 
 def _voltage(supply: float | None, battery: float | None) -> float | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..model import Position, ProtocolError
+from ..model import Position, ProtocolError, new_position
 from .decode_text import KNOTS_TO_KMH, PROTOCOL
 from .fields import fix_time
 from .values import BATTERY, StatusTable
@@ -57,20 +57,32 @@ def _layout(frame: bytes, h: str, o: int, table: StatusTable) -> Position | None
     nibble = frame[21 + o] & 0x0F  # the flags nibble after the longitude: valid, N, E
     when, warning = fix_time(time_text, date_text)
     status, flags, alarms = table.word(int.from_bytes(frame[25 + o : 29 + o]))
-    return Position(
-        protocol=PROTOCOL,
-        device_id=device_id,
-        message_type="binary",
-        fix_time=when,
-        valid=bool(nibble & 0x2),
-        latitude=latitude if nibble & 0x4 else -latitude,
-        longitude=longitude if nibble & 0x8 else -longitude,
-        speed_kmh=knots * KNOTS_TO_KMH,
-        course=float(course),
-        status=status,
-        flags=flags,
-        alarms=alarms,
-        battery_percent=BATTERY[frame[16 + o]],
-        extras=(h[58 + x :],) if len(frame) > 29 + o else (),
-        warnings=() if warning is None else (warning,),
+    return new_position(
+        PROTOCOL,
+        device_id,
+        "binary",
+        when,
+        bool(nibble & 0x2),  # valid
+        latitude if nibble & 0x4 else -latitude,
+        longitude if nibble & 0x8 else -longitude,
+        knots * KNOTS_TO_KMH,  # speed_kmh
+        float(course),
+        None,  # altitude_m
+        status,
+        flags,
+        alarms,
+        BATTERY[frame[16 + o]],  # battery_percent
+        None,  # battery_voltage
+        None,  # power_voltage
+        None,  # odometer_km
+        None,  # signal
+        None,  # satellites
+        False,  # stored
+        (h[58 + x :],) if len(frame) > 29 + o else (),  # extras
+        None,  # iccid
+        None,  # mcc
+        None,  # mnc
+        (),  # cells
+        (),  # wifi
+        () if warning is None else (warning,),
     )

@@ -25,8 +25,9 @@ from ..model import (
     Position,
     ProtocolError,
     WifiAccessPoint,
+    new_position,
 )
-from .fields import coordinate, fix_time, hex_uint, is_device_id, number, sint, uint
+from .fields import MAX_ID, coordinate, fix_time, hex_uint, number, sint, uint
 from .values import CLASSIC, FOUR_G, HEX_DIGITS, NO_ALARMS, StatusInfo, StatusTable
 
 PROTOCOL: Final = "h02"
@@ -55,7 +56,8 @@ def decode_text(body: str, four_g: bool, now: Callable[[], datetime]) -> TextRes
     if len(f) < 3:
         raise ProtocolError("text frame without a type")
     dev = f[1]
-    if not is_device_id(dev):  # as sent: " 12 " is not an ID either
+    # is_device_id, written out (every message): as sent, " 12 " is not an ID either.
+    if not (0 < len(dev) <= MAX_ID and dev.isdigit() and dev.isascii()):
         raise ProtocolError("device id is not 1-20 digits")
     if " " in body:  # spaces around the other fields (§3.5): trimmed once, for every field
         f = [field.strip() for field in f]
@@ -146,30 +148,34 @@ def _position_block(  # noqa: PLR0917
     extras = tuple(f[k + 1 :])
     tail = _TAILS[mtype](extras) if mtype in _TAILS else _NO_TAIL
     warnings = tail.warnings if warning is None else (warning, *tail.warnings)
-    return Position(
-        protocol=PROTOCOL,
-        device_id=dev,
-        message_type=mtype,
-        fix_time=when,
-        valid=flag == "A" or (b_valid and flag == "B") or (flag.isdigit() and flag.isascii()),
-        latitude=latitude,
-        longitude=longitude,
-        speed_kmh=speed,
-        course=course,
-        status=status,
-        flags=flags,
-        alarms=alarms,
-        battery_percent=tail.battery_percent,
-        power_voltage=tail.power_voltage,
-        signal=tail.signal,
-        satellites=tail.satellites,
-        extras=extras,
-        iccid=tail.iccid,
-        mcc=tail.mcc,
-        mnc=tail.mnc,
-        cells=tail.cells,
-        wifi=tail.wifi,
-        warnings=warnings,
+    return new_position(
+        PROTOCOL,
+        dev,
+        mtype,
+        when,
+        flag == "A" or (b_valid and flag == "B") or (flag.isdigit() and flag.isascii()),  # valid
+        latitude,
+        longitude,
+        speed,
+        course,
+        None,  # altitude_m
+        status,
+        flags,
+        alarms,
+        tail.battery_percent,
+        None,  # battery_voltage
+        tail.power_voltage,
+        None,  # odometer_km
+        tail.signal,
+        tail.satellites,
+        False,  # stored
+        extras,
+        tail.iccid,
+        tail.mcc,
+        tail.mnc,
+        tail.cells,
+        tail.wifi,
+        warnings,
     )
 
 
@@ -543,7 +549,7 @@ def _bc(body: str, dev: str, table: StatusTable, now: datetime) -> tuple[Positio
                 status=status,
                 flags=flags,
                 alarms=alarms,
-                stored=True,
+                stored=True,  # a blind-spot batch: rare, built the plain way
                 extras=tuple(p[9:]),
             )
         )
@@ -552,8 +558,13 @@ def _bc(body: str, dev: str, table: StatusTable, now: datetime) -> tuple[Positio
     return tuple(points)
 
 
+def _v1(f: list[str], dev: str, table: StatusTable) -> Position:
+    """The standard report (§3.1): the position block right after the type."""
+    return _position_block(f, 3, "V1", dev, table)
+
+
 _HANDLERS: Final[dict[str, Handler]] = {
-    "V1": lambda f, dev, table: _position_block(f, 3, "V1", dev, table),
+    "V1": _v1,
     "V4": _v4,
     "V3": _v3,
     "VP1": _vp1,

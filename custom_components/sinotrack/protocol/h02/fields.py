@@ -16,7 +16,7 @@ from .values import iso_day
 
 _DIGITS: Final = "0123456789"
 _DECIMAL: Final = "0123456789."
-_MAX_ID: Final = 20
+MAX_ID: Final = 20
 
 # Rounding at decode (§3.2): minutes with 4 decimals resolve 1/600000 degree (0.19 m), 5
 # decimals 1/6000000. Degrees with two more decimals than the minutes (6 for up to 4, 7 for 5)
@@ -28,7 +28,7 @@ _MAX_COORDINATE: Final = 16  # characters; more is junk, not precision
 
 def is_device_id(text: str) -> bool:
     """A device ID is 1-20 ASCII digits (§2); anything else is refused, never echoed."""
-    return 0 < len(text) <= _MAX_ID and text.isdigit() and text.isascii()
+    return 0 < len(text) <= MAX_ID and text.isdigit() and text.isascii()
 
 
 def coordinate(value: str, hemi: str, positive: str, negative: str, limit: float) -> float:
@@ -43,23 +43,15 @@ def coordinate(value: str, hemi: str, positive: str, negative: str, limit: float
         sign = -1.0
     else:
         raise ProtocolError("bad hemisphere")
+    degrees = -1.0  # the plain shapes: from the number itself
     if value[:1] == "-":  # "dash" form: -DD-MM.MMMM (the hemisphere still decides the sign)
         dash = value.find("-", 1)
         degrees_text, value = value[1:dash], value[dash + 1 :]
         if dash < 2 or len(degrees_text) > 3 or degrees_text.strip(_DIGITS):
             raise ProtocolError("bad coordinate")
-        degrees, minutes, decimals = float(degrees_text), *_decimal(value)
-    else:  # the two digits before the dot (or before the last four) start the minutes
-        number, decimals = _decimal(value)
-        degrees, minutes = divmod(number, 100.0)
-    result = degrees + minutes / 60.0
-    if minutes >= 60.0 or result > limit:  # also the 9999.9999 no-fix filler
-        raise ProtocolError("coordinate out of range")
-    return round(sign * result, _ROUND[decimals])
-
-
-def _decimal(value: str) -> tuple[float, int]:
-    """A coordinate's number and how many decimals it has; no dot means four implied."""
+        degrees = float(degrees_text)
+    # The number (minutes in the dash form) and its decimals; no dot means four implied. Read
+    # in line, not in a helper: two coordinates in every report.
     if not 0 < len(value) <= _MAX_COORDINATE or value.strip(_DECIMAL):
         raise ProtocolError("bad coordinate")
     try:
@@ -68,8 +60,18 @@ def _decimal(value: str) -> tuple[float, int]:
         raise ProtocolError("bad coordinate") from None
     dot = value.find(".")
     if dot < 0:
-        return number / 10000.0, 4
-    return number, len(value) - dot - 1
+        number /= 10000.0
+        decimals = 4
+    else:
+        decimals = len(value) - dot - 1
+    if degrees < 0.0:  # the two digits before the dot (or before the last four): the minutes
+        degrees, minutes = divmod(number, 100.0)
+    else:
+        minutes = number
+    result = degrees + minutes / 60.0
+    if minutes >= 60.0 or result > limit:  # also the 9999.9999 no-fix filler
+        raise ProtocolError("coordinate out of range")
+    return round(sign * result, _ROUND[decimals])
 
 
 def number(text: str, what: str, limit: float) -> float:
