@@ -23,6 +23,9 @@ from .helpers import HOST, FakeTracker, free_port, h02_position_frame, setup_lis
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
+# The relay options as the options form leaves them when nobody touches them: no relay.
+RELAY_OFF = {"relay_host": "", "relay_port": 5013, "relay_commands": False}
+
 
 async def test_user_creates_listener_and_binds(hass: HomeAssistant) -> None:
     port = free_port()
@@ -160,7 +163,12 @@ async def test_options_apply_live(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == {"new_trackers": "add", "offline_after": 3, "max_connections": 7}
+    assert entry.options == {
+        "new_trackers": "add",
+        "offline_after": 3,
+        "max_connections": 7,
+        **RELAY_OFF,
+    }
     # Same listener object: applied without rebinding.
     assert entry.runtime_data.server is server
     assert server.max_connections == 7
@@ -318,7 +326,12 @@ async def test_minimal_submissions_take_the_defaults(hass: HomeAssistant) -> Non
         options["flow_id"], {"new_trackers": "add"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {"new_trackers": "add", "offline_after": 10, "max_connections": 500}
+    assert entry.options == {
+        "new_trackers": "add",
+        "offline_after": 10,
+        "max_connections": 500,
+        **RELAY_OFF,
+    }
     await hass.config_entries.async_unload(entry.entry_id)
 
 

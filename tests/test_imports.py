@@ -1,8 +1,8 @@
 """The layer rule, read from the source: imports point down.
 
 protocol/ <- const, fix_clock, dialect, motion <- phrases <- server, tracker, subentries, profiles,
-immobilizer <- commands <- hub <- entity <- the platforms <- services, diagnostics, the config
-flow <- set-up (``__init__.py``). A module imports
+immobilizer <- commands, relay <- hub <- entity <- the platforms <- services, diagnostics, the
+config flow <- set-up (``__init__.py``). A module imports
 only from layers below its own (modules of one layer do not import each other), ``protocol/``
 imports nothing from the rest and nothing from Home Assistant or asyncio. Imports under
 ``if TYPE_CHECKING:`` are left out: they never run (the platforms name the entry's type,
@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"const", "fix_clock", "dialect", "motion"},
     {"phrases"},
     {"server", "tracker", "subentries", "profiles", "immobilizer"},
-    {"commands"},
+    {"commands", "relay"},
     {"hub"},
     {"entity"},
     {"binary_sensor", "button", "device_tracker", "event", "sensor", "switch"},

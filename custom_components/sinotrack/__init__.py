@@ -109,6 +109,7 @@ if find_spec("homeassistant") is not None:
             ) from err
 
         ir.async_delete_issue(hass, DOMAIN, issue_id)
+        hub.relay.bind(server)
         entry.runtime_data = SinoTrackRuntime(hub, server, (port, tcp, udp))
 
         async def _stop(_event: Event) -> None:

@@ -29,7 +29,14 @@ from .immobilizer import (
     restore_unanswered,
 )
 from .phrases import command_label, phrase
-from .protocol import Command, CommandAck, CommandKind, EncodedCommand, ProtocolError
+from .protocol import (
+    Command,
+    CommandAck,
+    CommandKind,
+    EncodedCommand,
+    ProtocolError,
+    ServerMessage,
+)
 from .server import Peer
 
 if TYPE_CHECKING:
@@ -198,6 +205,32 @@ class CommandCenter:
                 },
             )
         return CommandResult(queued=False, ack=ack)
+
+    def relay_command(self, tracker: TrackerState, peer: Peer, message: ServerMessage) -> bool:
+        """A command from the relay's upstream server (read by the tracker's codec): sent
+        through the tracker's peer, in the logbook like Home Assistant's own; an engine cut
+        meets the same interlock (refused while moving: logged, in the logbook)."""
+        label = (
+            command_label(self.hass, CommandKind.ENGINE_STOP.value)
+            if message.engine_stop
+            else phrase(self.hass, "relay_command_label", name=message.name)
+        )
+        if message.engine_stop:
+            try:
+                self.check_interlock(tracker, dt_util.utcnow())
+            except ServiceValidationError as err:
+                _LOGGER.info(
+                    "Engine cut from the relay server for %s refused: %s", tracker.name, err
+                )
+                placeholders = err.translation_placeholders or {}
+                self.logbook(
+                    tracker, f"logbook_relay_refused_{err.translation_key}", **placeholders
+                )
+                return False
+        peer.send(message.raw)
+        _LOGGER.debug("Relayed %s from the upstream server to %s", label, tracker.tracker_id)
+        self.logbook(tracker, "logbook_relay_sent", command=label)
+        return True
 
     def _send(self, tracker: TrackerState, pending: PendingCommand, peer: Peer, how: str) -> None:
         """Send through the tracker's peer and wait for the answer; the logbook says ``how``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,9 @@ from .const import (
     CONF_OFFLINE_AFTER,
     CONF_PORT,
     CONF_R12_REPLIES,
+    CONF_RELAY_COMMANDS,
+    CONF_RELAY_HOST,
+    CONF_RELAY_PORT,
     CONF_TCP,
     CONF_TRACKER_ID,
     CONF_UDP,
@@ -38,6 +42,7 @@ from .const import (
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_PORT,
     DEFAULT_R12_REPLIES,
+    DEFAULT_RELAY_PORT,
     DOMAIN,
     SUBENTRY_TYPE_TRACKER,
     CommandStyle,
@@ -243,15 +248,23 @@ class SinoTrackOptionsFlow(OptionsFlow):
     """New-tracker policy, offline delay and connection cap; applied without a restart."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_NEW_TRACKERS: str(user_input[CONF_NEW_TRACKERS]),
-                    CONF_OFFLINE_AFTER: int(user_input[CONF_OFFLINE_AFTER]),
-                    CONF_MAX_CONNECTIONS: int(user_input[CONF_MAX_CONNECTIONS]),
-                }
-            )
-        options = self.config_entry.options
+            relay_host = relay_host_of(str(user_input.get(CONF_RELAY_HOST) or ""))
+            if relay_host is None:
+                errors[CONF_RELAY_HOST] = "invalid_relay_host"
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_NEW_TRACKERS: str(user_input[CONF_NEW_TRACKERS]),
+                        CONF_OFFLINE_AFTER: int(user_input[CONF_OFFLINE_AFTER]),
+                        CONF_MAX_CONNECTIONS: int(user_input[CONF_MAX_CONNECTIONS]),
+                        CONF_RELAY_HOST: relay_host,
+                        CONF_RELAY_PORT: int(user_input[CONF_RELAY_PORT]),
+                        CONF_RELAY_COMMANDS: bool(user_input[CONF_RELAY_COMMANDS]),
+                    }
+                )
+        options = dict(user_input or self.config_entry.options)
         schema = _schema(
             {
                 vol.Required(
@@ -284,9 +297,39 @@ class SinoTrackOptionsFlow(OptionsFlow):
                         min=1, max=100000, step=1, mode=selector.NumberSelectorMode.BOX
                     )
                 ),
+                **_relay_fields(options),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+
+
+_RELAY_HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
+
+
+def relay_host_of(text: str) -> str | None:
+    """The relay server as typed (a name, an IPv4 or an IPv6 address, brackets allowed):
+    ``""`` for none (the relay is off), None if it cannot be a host."""
+    host = text.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        return ""
+    return host if _RELAY_HOST.fullmatch(host) and not host.startswith(("-", ".")) else None
+
+
+def _relay_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
+    """The relay's options: its server (empty: off), port, and whether its commands pass."""
+    return {
+        vol.Optional(
+            CONF_RELAY_HOST, description={"suggested_value": options.get(CONF_RELAY_HOST, "")}
+        ): selector.TextSelector(),
+        vol.Required(
+            CONF_RELAY_PORT, default=options.get(CONF_RELAY_PORT, DEFAULT_RELAY_PORT)
+        ): PORT_SELECTOR,
+        vol.Required(
+            CONF_RELAY_COMMANDS, default=options.get(CONF_RELAY_COMMANDS, False)
+        ): selector.BooleanSelector(),
+    }
 
 
 SPEED_SELECTOR = selector.NumberSelector(

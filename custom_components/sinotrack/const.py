@@ -20,6 +20,11 @@ CONF_MAX_CONNECTIONS: Final = "max_connections"
 DEFAULT_OFFLINE_AFTER: Final = 10  # minutes of silence before a tracker counts as offline
 DEFAULT_MAX_CONNECTIONS: Final = 500
 
+CONF_RELAY_HOST: Final = "relay_host"  # empty: no relay
+CONF_RELAY_PORT: Final = "relay_port"
+CONF_RELAY_COMMANDS: Final = "relay_commands"
+DEFAULT_RELAY_PORT: Final = 5013  # Traccar's H02 port; SinoTrack's own servers use others
+
 CONF_TRACKER_ID: Final = "tracker_id"
 CONF_NAME: Final = "name"
 CONF_MAX_CUT_SPEED: Final = "max_cut_speed"

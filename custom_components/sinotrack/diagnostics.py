@@ -104,7 +104,10 @@ async def async_get_config_entry_diagnostics(
             "trackers": len(entry.subentries),
         },
         "counters": _counters(entry),
-        "trackers": [_tracker(t) for t in runtime.hub.trackers.values()],
+        "trackers": [
+            {**_tracker(t), "relay": runtime.hub.relay.diagnostics(t.tracker_id)}
+            for t in runtime.hub.trackers.values()
+        ],
         "recent_frames": [redact_frame(f) for f in runtime.server.stats.recent_frames],
     }
 
@@ -118,6 +121,9 @@ async def async_get_device_diagnostics(
         {
             "device": {"model": device.model, "sw_version": device.sw_version},
             "tracker": _tracker(trackers[0], whole_iccid=True) if trackers else None,
+            "relay": entry.runtime_data.hub.relay.diagnostics(trackers[0].tracker_id)
+            if trackers
+            else None,
         },
         TO_REDACT,
     )

@@ -35,12 +35,16 @@ from .const import (
     CONF_NEW_TRACKERS,
     CONF_OFFLINE_AFTER,
     CONF_R12_REPLIES,
+    CONF_RELAY_COMMANDS,
+    CONF_RELAY_HOST,
+    CONF_RELAY_PORT,
     CONF_TRACKER_ID,
     DEFAULT_COMMAND_STYLE,
     DEFAULT_MAX_CUT_SPEED,
     DEFAULT_NEW_TRACKERS,
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_R12_REPLIES,
+    DEFAULT_RELAY_PORT,
     DOMAIN,
     CommandStyle,
     NewTrackerPolicy,
@@ -51,7 +55,8 @@ from .const import (
 )
 from .fix_clock import OFFSET_MIN_SPAN_S, FixClock
 from .profiles import TrackerProfiles
-from .protocol import Command, CommandAck, Decoded, DeviceIdentity
+from .protocol import Command, CommandAck, Decoded, DeviceIdentity, ServerMessage
+from .relay import BACKOFF_BASE_S, BACKOFF_MAX_S, UNREACHABLE_AFTER_S, Relay
 from .server import Peer
 from .subentries import (
     add_tracker_subentry,
@@ -94,6 +99,8 @@ class Hub:
         entry: ConfigEntry,
         *,
         clock_min_span_s: float = OFFSET_MIN_SPAN_S,
+        relay_backoff: tuple[float, float] = (BACKOFF_BASE_S, BACKOFF_MAX_S),
+        relay_unreachable_after: float = UNREACHABLE_AFTER_S,
     ) -> None:
         self.hass = hass
         self.entry = entry
@@ -113,6 +120,14 @@ class Hub:
             hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
         self.profiles = TrackerProfiles(hass, entry.entry_id)  # loaded before start()
+        self.relay = Relay(
+            self._relay_command,
+            self._relay_unreachable,
+            lambda coro: entry.async_create_background_task(hass, coro, f"{DOMAIN} relay"),
+            backoff_base=relay_backoff[0],
+            backoff_max=relay_backoff[1],
+            unreachable_after=relay_unreachable_after,
+        )
         self.apply_options(entry.options)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -128,6 +143,7 @@ class Hub:
     @callback
     def stop(self) -> None:
         self.commands.shutdown()
+        self.relay.close()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -141,6 +157,13 @@ class Hub:
         self.offline_after = timedelta(
             minutes=float(options.get(CONF_OFFLINE_AFTER, DEFAULT_OFFLINE_AFTER))
         )
+        if self.relay.configure(
+            str(options.get(CONF_RELAY_HOST) or ""),
+            int(options.get(CONF_RELAY_PORT, DEFAULT_RELAY_PORT)),
+            bool(options.get(CONF_RELAY_COMMANDS, False)),
+        ):
+            for tracker_id, peer in self.peers.items():  # relayed from now on
+                self.relay.attach(tracker_id, peer)
 
     @callback
     def register_platform(self, adder: PlatformAdder) -> None:
@@ -156,6 +179,7 @@ class Hub:
         for tracker_id in list(self.trackers):
             if tracker_id not in wanted:
                 del self.trackers[tracker_id]
+                self.relay.forget(tracker_id)
         self.profiles.retain(wanted)
         for tracker_id, sub in wanted.items():
             tracker = self.trackers.get(tracker_id)
@@ -186,6 +210,7 @@ class Hub:
                 self._learn(tracker, peer)
                 if peer.is_open:  # commands reach it before its next report
                     self.peers[tracker_id] = peer
+                    self.relay.attach(tracker_id, peer)  # with what it sent while waiting
                     dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
             for adder in self._adders:
                 adder(tracker)
@@ -291,6 +316,7 @@ class Hub:
         for tracker_id, known in list(self.peers.items()):
             if known is peer:
                 del self.peers[tracker_id]
+        self.relay.peer_closed(peer)
 
     def _claim(self, tracker_id: str, peer: Peer) -> None:
         """The newest connection of a tracker wins; an older TCP one is closed.
@@ -300,6 +326,7 @@ class Hub:
         """
         old = self.peers.get(tracker_id)
         self.peers[tracker_id] = peer
+        self.relay.attach(tracker_id, peer)
         if old is None or not old.stream or not old.is_open or not peer.stream:
             return
         now = time.monotonic()
@@ -344,6 +371,29 @@ class Hub:
             )
         return await self.commands.send(tracker, self.peers.get(tracker_id), command, force=force)
 
+    def _relay_command(self, tracker_id: str, peer: Peer, message: ServerMessage) -> bool:
+        """A command from the relay's upstream, for the tracker on ``peer``."""
+        tracker = self.trackers.get(tracker_id)
+        return tracker is not None and self.commands.relay_command(tracker, peer, message)
+
+    @callback
+    def _relay_unreachable(self, unreachable: bool) -> None:
+        """The relay's upstream has been unreachable for an hour (or is back): a repair."""
+        issue_id = f"relay_unreachable_{self.entry.entry_id}"
+        if not unreachable:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        _LOGGER.info("The relay server %s has been unreachable for an hour", self.relay.host)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="relay_unreachable",
+            translation_placeholders={"host": self.relay.host, "port": str(self.relay.port)},
+        )
+
     def _switch_of(self, tracker_id: str) -> str | None:
         return er.async_get(self.hass).async_get_entity_id(
             "switch", DOMAIN, f"{tracker_id}_immobilizer"
@@ -354,14 +404,17 @@ class Hub:
     def _unknown(self, tracker_id: str, decoded: Decoded, peer: Peer) -> None:
         if not valid_tracker_id(tracker_id):
             self.stats.invalid_ids += 1
+            self.relay.refuse(peer)
             return
         if self.policy is NewTrackerPolicy.IGNORE:
             self.stats.unknown_ignored += 1
+            self.relay.refuse(peer)
             return
         queue = self.pending.get(tracker_id)
         if queue is None:
             if len(self.pending) >= MAX_PENDING_TRACKERS:
                 self.stats.unknown_dropped += 1
+                self.relay.refuse(peer)
                 return
             queue = self.pending[tracker_id] = deque(maxlen=PENDING_MESSAGES_PER_TRACKER)
             queue.append((decoded, dt_util.utcnow(), time.monotonic(), peer))

@@ -21,6 +21,7 @@ import resource
 import socket
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -190,6 +191,8 @@ class TrackerServer:
         self._tasks: set[asyncio.Task[object]] = set()
         self._idle_sweep: asyncio.TimerHandle | None = None
         self.read_buffer = memoryview(bytearray(READ_CHUNK))  # shared: reads never overlap
+        # Every peer's raw bytes as received, before its codec (the relay, while it is on).
+        self.tap: Callable[[Peer, bytes], None] | None = None
 
     async def start(self) -> None:
         """Bind TCP and/or UDP; raises OSError (EADDRINUSE …) with nothing left bound."""
@@ -494,6 +497,8 @@ class TcpPeer(asyncio.BufferedProtocol, Peer):
         data = bytes(server.read_buffer[:nbytes])  # the codec may keep it: a copy
         self.last_activity = time.monotonic()
         server.stats.bytes_received += nbytes
+        if (tap := server.tap) is not None:
+            tap(self, data)
         codec = self.codec
         if codec is None:
             codec, skipped = server.new_codec(data)
@@ -631,6 +636,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             peer = UdpPeer(self, addr)
         else:
             peers.move_to_end(addr)
+        if (tap := server.tap) is not None:
+            tap(peer, data)  # the relay drops what comes from no tracker of ours
         codec = peer.codec
         if codec is None:
             codec, skipped = server.new_codec(data)

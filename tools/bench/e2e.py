@@ -32,6 +32,11 @@ Phase 3 (the floor; ``--no-floor`` skips it): a bare asyncio server that only wr
 states and the replies, under the same flood (``run_floor``); ``floor_ratio`` = phase 3 /
 phase 2, what sockets alone add to the state writes at this load.
 
+``--relay``: after phase 1, the same flood again with the relay on, to a loopback sink in its
+own process (``tools.bench.sink``): every tracker connection gets its upstream connection and
+every byte goes up too. ``relay_ratio`` = its CPU per report / phase 1's, measured in the same
+run: what relaying costs.
+
 The last line of output is one JSON object.
 """
 
@@ -46,8 +51,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from tools import devenv
+from tools import REPO, devenv
 
 from . import loadgen
 from .anchor import run_anchor
@@ -167,6 +173,7 @@ async def bench(args: argparse.Namespace) -> int:
             await lag.stop()
             sink_errors = server.stats.sink_errors
             refused = server.stats.connections_refused
+            relay = await _relay_phase(hass, entry, port, flood, args) if args.relay else None
 
             # Phase 2: the anchor, same number of reports (bounded), same writes per report.
             anchor_reports = max(1000, min(reports, 200_000))
@@ -220,6 +227,16 @@ async def bench(args: argparse.Namespace) -> int:
         )
         floor_share = floor_result["cpu_us_per_report"] / anchor["cpu_us_per_report"]
         print(f"  integration/floor  {floor_ratio:10.2f}   (floor/anchor {floor_share:.2f})")
+    relay_ratio = None
+    if relay is not None:
+        relay_ratio = relay["cpu_us_per_report"] / integ_us
+        print(
+            f"relay: the same flood relayed to a loopback sink, {relay['reports_per_s']:.0f} "
+            f"reports/s, {relay['bytes_up']} bytes up ({relay['sink_bytes']} at the sink), "
+            f"{relay['dropped_bytes']} dropped"
+        )
+        print(f"  CPU per report     {relay['cpu_us_per_report']:10.1f} us event-loop thread")
+        print(f"  relay/plain        {relay_ratio:10.2f}   (the relay's cost over the plain run)")
     if sink_errors or refused:
         print(f"  WARNING: sink errors {sink_errors}, refused connections {refused}")
     result = {
@@ -247,10 +264,66 @@ async def bench(args: argparse.Namespace) -> int:
             if floor_result is not None
             else None
         ),
+        "relay_us_per_report": relay["cpu_us_per_report"] if relay is not None else None,
+        "relay_ratio": round(relay_ratio, 3) if relay_ratio is not None else None,
         "acked": acked_total,
         "loadgen": summary,
     }
     return report(result, info)
+
+
+async def _relay_phase(
+    hass: Any, entry: Any, port: int, flood: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """The flood again with the relay on, to ``tools.bench.sink`` in its own process."""
+    hub = entry.runtime_data.hub
+    sink = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tools.bench.sink",
+        cwd=REPO,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert sink.stdin is not None
+    assert sink.stdout is not None
+    try:
+        sink_port = int(await asyncio.wait_for(sink.stdout.readline(), 30))
+        options = {**entry.options, "relay_host": "127.0.0.1", "relay_port": sink_port}
+        hass.config_entries.async_update_entry(entry, options=options)
+        await hass.async_block_till_done()
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+            out_path = out.name
+        gen = LoadGen(["--port", str(port), *flood, "--out", out_path])
+        try:
+            await gen.start(ready_timeout=60)
+            await asyncio.sleep(args.warmup)
+            gc.collect()
+            msgs0, cpu0, wall0 = hub.stats.messages, time.thread_time(), time.monotonic()
+            await asyncio.sleep(args.seconds)
+            msgs1, cpu1, wall1 = hub.stats.messages, time.thread_time(), time.monotonic()
+            await gen.stop()
+        finally:
+            await gen.kill()
+            os.unlink(out_path)
+        stats = list(hub.relay.stats.values())
+        options = {**entry.options, "relay_host": ""}
+        hass.config_entries.async_update_entry(entry, options=options)
+        await hass.async_block_till_done()
+        sink.stdin.close()
+        summary = json.loads((await asyncio.wait_for(sink.stdout.read(), 30)).decode())
+    finally:
+        if sink.returncode is None:
+            sink.kill()
+        await sink.wait()
+    reports = msgs1 - msgs0
+    return {
+        "reports_per_s": reports / (wall1 - wall0),
+        "cpu_us_per_report": round((cpu1 - cpu0) / reports * 1e6, 1) if reports else float("nan"),
+        "bytes_up": sum(s.bytes_up for s in stats),
+        "dropped_bytes": sum(s.dropped_bytes for s in stats),
+        "sink_bytes": summary["bytes"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         "--recorder",
         action="store_true",
         help="run the recorder (default settings) in every phase, as a user's Home Assistant does",
+    )
+    parser.add_argument(
+        "--relay",
+        action="store_true",
+        help="run the flood again with the relay on, to a loopback sink (its cost over the plain "
+        "run, measured in the same run)",
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured phase into FILE")
     args = parser.parse_args(argv)

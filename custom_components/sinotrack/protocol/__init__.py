@@ -7,7 +7,7 @@ private. The protocol notes are in docs/protocol/.
 
 from __future__ import annotations
 
-from .codec import DEFAULT_MAX_BUFFER, Codec
+from .codec import DEFAULT_MAX_BUFFER, Codec, ServerReader
 from .detect import codec_for, detect, start_pattern
 from .h02 import H02Codec
 from .jt808 import Jt808Codec
@@ -28,6 +28,7 @@ from .model import (
     Message,
     Position,
     ProtocolError,
+    ServerMessage,
     WifiAccessPoint,
 )
 
@@ -52,6 +53,8 @@ __all__ = [
     "Message",
     "Position",
     "ProtocolError",
+    "ServerMessage",
+    "ServerReader",
     "WifiAccessPoint",
     "codec_for",
     "detect",

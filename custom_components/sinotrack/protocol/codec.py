@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from .model import CodecStats, Command, CommandAck, Decoded, DecodeError, EncodedCommand
+from .model import (
+    CodecStats,
+    Command,
+    CommandAck,
+    Decoded,
+    DecodeError,
+    EncodedCommand,
+    ServerMessage,
+)
 
 DEFAULT_MAX_BUFFER = 4096
 
@@ -59,3 +67,63 @@ class Codec(ABC):
     @abstractmethod
     def matches(self, pending: EncodedCommand, ack: CommandAck) -> bool:
         """Whether ``ack`` answers ``pending``."""
+
+    @abstractmethod
+    def server_reader(self) -> ServerReader:
+        """A reader for what a server sends this protocol's devices (a relayed upstream)."""
+
+
+class ServerReader(ABC):
+    """Reads the frames a server sends to one device, with the protocol's own framing.
+
+    The other direction of a ``Codec``: what an upstream server (the SinoTrack platform, a
+    Traccar) says to the tracker whose stream is relayed to it. ``feed`` takes TCP bytes in any
+    chunking, ``feed_datagram`` one UDP datagram; both return every complete frame as a checked
+    ``ServerMessage`` or a counted ``DecodeError``. The buffer never grows past ``max_buffer``.
+    """
+
+    def __init__(self, *, max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
+        self.max_buffer = max_buffer
+        self.stats = CodecStats()
+        self._buf = b""
+
+    def feed(self, data: bytes) -> list[ServerMessage | DecodeError]:
+        buf = self._buf + data if self._buf else bytes(data)
+        out, pos = self._split(buf, final=False)
+        rest = len(buf) - pos
+        if rest > self.max_buffer:
+            self.stats.overflows += 1
+            self.stats.errors += 1
+            out.append(DecodeError(f"{rest} bytes buffered without a complete frame"))
+            self._buf = b""
+        else:
+            self._buf = buf[pos:] if rest else b""
+        return out
+
+    def feed_datagram(self, data: bytes) -> list[ServerMessage | DecodeError]:
+        return self._split(bytes(data), final=True)[0]
+
+    def _split(self, buf: bytes, *, final: bool) -> tuple[list[ServerMessage | DecodeError], int]:
+        """Every complete frame of ``buf``, read, and where the unfinished rest starts."""
+        frames, pos = self._frames(buf, final=final)
+        out: list[ServerMessage | DecodeError] = []
+        for frame in frames:
+            if isinstance(frame, DecodeError):  # counted by the framing
+                out.append(frame)
+                continue
+            try:
+                out.append(self._read(frame))
+            except ValueError as err:  # ProtocolError is a ValueError
+                self.stats.errors += 1
+                out.append(DecodeError(str(err)))
+                continue
+            self.stats.messages += 1
+        return out, pos
+
+    @abstractmethod
+    def _frames(self, buf: bytes, *, final: bool) -> tuple[list[Any], int]:
+        """The protocol's framing: whole frames (or ``DecodeError``) and the rest's start."""
+
+    @abstractmethod
+    def _read(self, frame: Any) -> ServerMessage:
+        """One whole frame; raises ``ValueError`` when it is not a server's."""

@@ -252,6 +252,25 @@ class Decoded:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerMessage:
+    """A frame a server sent to a device, read by ``ServerReader`` (a relayed upstream's words).
+
+    ``device_id``: the checked digits the frame addresses ("" for a JT/T 808 all-zero ID).
+    ``name``: the H02 command word (``"S20"``, ``"V4"``, ``"R12"``) or the JT/T 808 message ID
+    (``"0x8105"``). ``reply``: an answer to the device's own message (H02 ``V4`` time syncs and
+    ``R12``, JT/T 808 0x8001/0x8100), not a command. ``engine_stop``: an immobilizer cut (or a
+    form that may be one). ``raw``: the whole frame, as it would go to the device.
+    """
+
+    protocol: str
+    device_id: str
+    name: str
+    reply: bool
+    engine_stop: bool
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class DecodeError:
     """A frame that could not be decoded; the codec goes on with the next one."""
 

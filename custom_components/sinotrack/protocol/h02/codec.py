@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, Final
 
-from ..codec import DEFAULT_MAX_BUFFER, Codec
+from ..codec import DEFAULT_MAX_BUFFER, Codec, ServerReader
 from ..model import (
     Command,
     CommandAck,
@@ -27,6 +27,7 @@ from .decode_binary import decode_binary
 from .decode_text import FOUR_G_TYPES, decode_text
 from .framing import Frame, Framer
 from .replies import Stamps, reply_to, stamps_of, wall_stamps
+from .server import H02ServerReader
 from .values import CLASSIC, FOUR_G
 
 DIALECTS: Final = frozenset({"classic", "4g"})
@@ -209,3 +210,7 @@ class H02Codec(Codec):
 
     def matches(self, pending: EncodedCommand, ack: CommandAck) -> bool:
         return commands.matches(pending, ack)
+
+    def server_reader(self) -> ServerReader:
+        """What an H02 server sends this device, read (``server``)."""
+        return H02ServerReader()

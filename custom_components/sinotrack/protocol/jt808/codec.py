@@ -41,7 +41,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Final
 
-from ..codec import DEFAULT_MAX_BUFFER, Codec
+from ..codec import DEFAULT_MAX_BUFFER, Codec, ServerReader
 from ..model import (
     Command,
     CommandAck,
@@ -59,6 +59,7 @@ from .encode import Replies, address, command_body, raw_frame, raw_message
 from .framing import ATTR_CRYPT, ATTR_SPLIT, FLAG, Frame, build_frame, split
 from .identity import is_digits, terminal_id
 from .reassembly import Reassembly
+from .server import Jt808ServerReader
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -453,3 +454,7 @@ class Jt808Codec(Codec):
         if ack.protocol != self.protocol or ack.command.upper() != pending.name.upper():
             return False
         return pending.tag is None or ack.tag == pending.tag
+
+    def server_reader(self) -> ServerReader:
+        """What a JT/T 808 platform sends this terminal, read (``server``)."""
+        return Jt808ServerReader()
