@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
 from unittest.mock import PropertyMock, patch
 
 import freezegun.api
@@ -19,7 +20,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from .helpers import FakeTracker, free_port, h02_position_frame
@@ -149,6 +150,24 @@ def frozen_time(
     # Through freezegun.api: freezegun replaces the real function under every other name.
     monkeypatch.setattr(hass.loop, "time", freezegun.api.real_monotonic)
     return freezer
+
+
+@pytest.fixture
+def move_time(
+    hass: HomeAssistant, frozen_time: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[timedelta], None]:
+    """``move_time(delta)``: Home Assistant's clock and the event loop's move on together, and
+    the timers that came due run (``async_fire_time_changed``). The loop's clock is the real one
+    plus every move, so a timeout still fails a test instead of hanging it."""
+    moved = [0.0]
+    monkeypatch.setattr(hass.loop, "time", lambda: freezegun.api.real_monotonic() + moved[0])
+
+    def move(delta: timedelta) -> None:
+        frozen_time.tick(delta)
+        moved[0] += delta.total_seconds()
+        async_fire_time_changed(hass)
+
+    return move
 
 
 @pytest.fixture

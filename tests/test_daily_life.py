@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -251,3 +252,30 @@ async def test_a_parked_or_offline_car_does_not_take_over_a_person(
     hub._check_offline()  # nor does the car going offline
     await hass.async_block_till_done()
     assert hass.states.get("person.ann").attributes["latitude"] == pytest.approx(phone_at[0])
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_offline_within_offline_after_and_30_s(
+    hass: HomeAssistant, move_time: Callable[[timedelta], None]
+) -> None:
+    offline_after = timedelta(minutes=10)
+    entry = await setup_listener(
+        hass, port := free_port(), trackers=[(TID, "Car")], offline_after=10
+    )
+    tracker = await FakeTracker(port).connect()
+    await tracker.send(h02_position_frame(TID, speed_knots=20, status=DRIVING))
+    await tracker.read_frame()
+    await hass.async_block_till_done()
+    await tracker.close()  # then the tracker goes silent
+    live = [entity_id(hass, platform, f"{TID}_{key}") for platform, key in LIVE]
+    connectivity = entity_id(hass, "binary_sensor", f"{TID}_connectivity")
+    silent = timedelta(0)  # since its report; the offline check runs every 30 s on its own
+    while all(hass.states.get(e).state != "unavailable" for e in live):
+        assert silent <= offline_after + timedelta(minutes=1), "still available"
+        move_time(timedelta(seconds=7))  # Home Assistant's time moves on, nobody sleeps
+        await hass.async_block_till_done()
+        silent += timedelta(seconds=7)
+    assert offline_after < silent <= offline_after + timedelta(seconds=30)
+    assert {e: hass.states.get(e).state for e in live} == dict.fromkeys(live, "unavailable")
+    assert hass.states.get(connectivity).state == "off"
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -136,3 +136,24 @@ def test_accuracy_from_satellites_or_the_protocols_default() -> None:
     assert fix_accuracy_m("h02", None) == DEFAULT_ACCURACY_M["h02"]
     assert fix_accuracy_m("jt808", 0) == DEFAULT_ACCURACY_M["jt808"]
     assert fix_accuracy_m("jt808", 12) < fix_accuracy_m("jt808", 5) < fix_accuracy_m("h02", 3)
+
+
+@settings(max_examples=100, deadline=None)
+@given(inside, st.booleans())
+def test_a_restored_marker_anchors_the_stop(point: tuple[float, float], resumed: bool) -> None:
+    """After a restart the marker shown before it is the parked position: jitter around it is
+    hidden (the stop's start as restored, or the first fix's time), a move beyond it shows."""
+    f = ParkedFilter()
+    f.anchor(LAT, LON)
+    if resumed:
+        f.resume(T0)
+    bearing, metres = point
+    lat, lon = _offset(LAT, LON, metres * math.cos(bearing), metres * math.sin(bearing))
+    after = T0 + timedelta(hours=3)
+    assert not _parked(f, lat, lon, after)
+    assert (f.latitude, f.longitude, f.since) == (LAT, LON, T0 if resumed else after)
+    assert _parked(f, *_offset(LAT, LON, PARKED_RADIUS_M + 5, 0), after + timedelta(seconds=30))
+    trip = Trip()
+    trip.start(LAT, LON, after)  # the next leg starts where the marker stands
+    assert trip.add(*_offset(LAT, LON, 1000, 0), after + timedelta(minutes=2))
+    assert trip.km == pytest.approx(1.0, abs=0.01)

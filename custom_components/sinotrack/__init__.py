@@ -108,7 +108,8 @@ if find_spec("homeassistant") is not None:
         async def _stop(_event: Event) -> None:
             await server.stop()
 
-        entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop))
+        # Not async_listen_once: its remover, called by an unload after the stop, logs an error.
+        entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _stop))
         entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
         hub.start()
         entry.async_on_unload(hub.stop)

@@ -423,7 +423,6 @@ class CommandCenter:
                 "speed_kmh": p.command.speed_kmh,
                 "created": p.created.isoformat(),
                 "expires": p.expires.isoformat(),
-                "force": p.force,
             }
             for queue in self.queued.values()
             for p in queue
@@ -438,8 +437,10 @@ class CommandCenter:
         """Queue again what was queued when Home Assistant stopped, until its own expiry.
 
         Delivery is the usual one: a restored engine cut meets the interlock against the report
-        that would deliver it, like any queued cut. What expired meanwhile, or belongs to a
-        tracker no longer configured, is dropped (the logbook says so for the first).
+        that would deliver it, like any queued cut, even one forced before the restart (``force``
+        is not stored: it answered what the user saw then, not what follows a restart). What
+        expired meanwhile, or belongs to a tracker no longer configured, is dropped (the logbook
+        says so for the first).
         """
         assert self._store is not None
         stored: Any = await self._store.async_load()
@@ -519,6 +520,5 @@ def _restored_command(item: Any) -> PendingCommand | None:
         tracker_id,
         command,
         dt_util.as_utc(created_at),
-        force=item.get("force") is True,
         expires=dt_util.as_utc(expires_at),
     )

@@ -108,6 +108,7 @@ def restore_fix(tracker: TrackerState, data: dict[str, Any]) -> None:
         return
     tracker.latitude = latitude
     tracker.longitude = longitude
+    tracker.parked.anchor(latitude, longitude)  # parked jitter after the restart stays hidden
     raw_time = data.get("fix_time")
     fix_time: datetime | None = None
     if isinstance(raw_time, str):

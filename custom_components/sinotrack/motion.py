@@ -86,6 +86,8 @@ class ParkedFilter:
         if self.latitude is not None and self.longitude is not None:
             radius = max(PARKED_RADIUS_M, accuracy_m)
             if distance_m(self.latitude, self.longitude, latitude, longitude) <= radius:
+                if self.since is None:  # anchored after a restart that did not tell when
+                    self.since = when
                 return False
         # The first fix of a stop, or a move beyond the radius while parked (towed, pushed):
         # shown, and where the vehicle now stands. A stop resumed after a restart keeps its start.
@@ -94,9 +96,16 @@ class ParkedFilter:
         return True
 
     def resume(self, since: datetime) -> None:
-        """The stop a restart interrupted: its first fix after the restart anchors it again."""
-        if self.latitude is None and self.since is None:
+        """The start of the stop a restart interrupted (``anchor`` puts back where)."""
+        if self.since is None:
             self.since = since
+
+    def anchor(self, latitude: float, longitude: float) -> None:
+        """The position shown before a restart: parked fixes around it after the restart are
+        the same stop's jitter, not a first fix that moves the marker (and, written with a new
+        time, would make a stale vehicle look fresher than a person's phone)."""
+        if self.latitude is None:
+            self.latitude, self.longitude = latitude, longitude
 
 
 @dataclass(slots=True)
@@ -114,6 +123,11 @@ class Trip:
         if not self._resumed and math.isfinite(km) and km >= 0:
             self._resumed = True
             self.km += km
+
+    def start(self, latitude: float, longitude: float, when: datetime) -> None:
+        """Where the next leg starts if no fix was added yet (the marker held after a restart)."""
+        if self._latitude is None:
+            self._latitude, self._longitude, self._when = latitude, longitude, when
 
     def add(self, latitude: float, longitude: float, when: datetime) -> bool:
         """Add the way from the previous fix to this one; whether the distance grew."""

@@ -92,6 +92,10 @@ SENSORS: tuple[SinoTrackSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda t: t.battery_percent,
         status=True,
+        # A parked tracker's backup battery reads a percent up and down between reports (the
+        # ADC at a step's edge, the temperature): a write once it moved 2 points from the value
+        # shown, as signal and satellites; charging and draining still show.
+        deadband=2,
     ),
     SinoTrackSensorDescription(
         key="speed",

@@ -218,6 +218,8 @@ class TrackerState:
                         self.altitude_m = pos.altitude_m
                     if not untrusted:
                         self.trip.add(pos.latitude, pos.longitude, fix_time)
+                elif self.latitude is not None and self.longitude is not None and not untrusted:
+                    self.trip.start(self.latitude, self.longitude, fix_time)
                 self.fix_time = fix_time
                 self.fix_time_untrusted = untrusted or pos.fix_time is None
                 self.speed_kmh = pos.speed_kmh
