@@ -100,6 +100,10 @@ DUPLICATE_WINDOW_S = 600.0  # ... this quickly: two devices share the ID
 type PlatformAdder = Callable[[TrackerState], None]
 
 
+def _monotonic() -> float:
+    return time.monotonic()
+
+
 @dataclass(slots=True)
 class HubStats:
     """What the hub dropped, and why (shown in diagnostics)."""
@@ -127,7 +131,7 @@ class Hub:
         clock_min_span_s: float = OFFSET_MIN_SPAN_S,
         relay_backoff: tuple[float, float] = (BACKOFF_BASE_S, BACKOFF_MAX_S),
         relay_unreachable_after: float = UNREACHABLE_AFTER_S,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.hass = hass
         self.entry = entry
@@ -136,9 +140,11 @@ class Hub:
         # Unknown trackers waiting for a decision: their latest messages and peer.
         self.pending: OrderedDict[str, deque[tuple[Decoded, datetime, float, Peer]]] = OrderedDict()
         self._clock_min_span_s = clock_min_span_s  # how long a local-time offset must hold
-        self._clock = clock  # monotonic seconds: live sessions, takeovers, offline
+        # Monotonic seconds: live sessions, takeovers, offline. Looked up at each call, not
+        # bound once, so Home Assistant's frozen test clock moves it as it moves the rest.
+        self._clock = clock if clock is not None else _monotonic
         self._evict_tokens = float(EVICTION_BURST)
-        self._evict_at = clock()
+        self._evict_at = self._clock()
         self._evicted: OrderedDict[str, None] = OrderedDict()
         self._contested: dict[str, deque[tuple[float, str]]] = {}
         self.stats = HubStats()
@@ -147,7 +153,7 @@ class Hub:
         self._adders: list[PlatformAdder] = []
         self._takeovers: dict[str, deque[float]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
-        self._started_mono = clock()  # start(): a tracker silent since then goes offline
+        self._started_mono = self._clock()  # start(): a tracker silent since then goes offline
         self.commands = CommandCenter(
             hass, f"{DOMAIN}.{entry.entry_id}.commands", self._switch_of, self.status_changed
         )
