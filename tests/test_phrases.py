@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.translation import async_get_cached_translations
@@ -22,21 +22,11 @@ from custom_components.sinotrack.protocol import CommandKind
 from custom_components.sinotrack.subentries import default_tracker_name
 
 from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener
+from .test_commands import logbook
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 TID = "4106011660"
-
-
-def logbook(hass: HomeAssistant) -> list[str]:
-    messages: list[str] = []
-
-    @callback
-    def record(event: Event) -> None:
-        messages.append(event.data["message"])
-
-    hass.bus.async_listen("logbook_entry", record)
-    return messages
 
 
 async def test_entry_title_and_default_name_in_the_users_language(hass: HomeAssistant) -> None:

@@ -402,7 +402,11 @@ class Hub:
                 peer.name,
                 old.name,
             )
-            self._warn("duplicate_tracker", tracker_id, name=self.trackers[tracker_id].name)
+            self._warn(
+                f"duplicate_tracker_{tracker_id}",
+                "duplicate_tracker",
+                name=self.trackers[tracker_id].name,
+            )
         else:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, peer.name)
         old.close()
@@ -436,14 +440,19 @@ class Hub:
             return
         sources = sorted({host for _at, host in seen})[:CONTESTED_SOURCES_SHOWN]
         seen.clear()
-        self._warn("contested_tracker", tracker_id, name=tracker.name, sources=", ".join(sources))
+        self._warn(
+            f"contested_tracker_{tracker_id}",
+            "contested_tracker",
+            name=tracker.name,
+            sources=", ".join(sources),
+        )
 
-    def _warn(self, key: str, tracker_id: str, **placeholders: str) -> None:
-        """A tracker's warning repair ``f"{key}_{tracker_id}"``, translated under ``key``."""
+    def _warn(self, issue_id: str, key: str, **placeholders: str) -> None:
+        """A warning repair ``issue_id`` (not fixable here), translated under ``key``."""
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"{key}_{tracker_id}",
+            issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key=key,
@@ -563,15 +572,7 @@ class Hub:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
         _LOGGER.info("The relay server %s has been unreachable for an hour", self.relay.host)
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="relay_unreachable",
-            translation_placeholders={"host": self.relay.host, "port": str(self.relay.port)},
-        )
+        self._warn(issue_id, "relay_unreachable", host=self.relay.host, port=str(self.relay.port))
 
     def _switch_of(self, tracker_id: str) -> str | None:
         return er.async_get(self.hass).async_get_entity_id(
@@ -707,18 +708,12 @@ class Hub:
             tracker.name,
             hours,
         )
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
+        self._warn(
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="tracker_local_time",
-            translation_placeholders={
-                "name": tracker.name,
-                "offset": f"{hours:+d}",
-                "sms": "8960000E00",
-            },
+            "tracker_local_time",
+            name=tracker.name,
+            offset=f"{hours:+d}",
+            sms="8960000E00",
         )
 
     @callback
