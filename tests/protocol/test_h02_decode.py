@@ -19,6 +19,7 @@ from custom_components.sinotrack.protocol.model import (
     Alarm,
     CellReport,
     CommandAck,
+    Decoded,
     DecodeError,
     DeviceIdentity,
     Flags,
@@ -644,3 +645,61 @@ def test_binary_with_impossible_coordinates_is_an_error(offset: int, value: int)
     out = decode_all(bytes(frame))
     assert len(out) == 1
     assert isinstance(out[0], DecodeError)
+
+
+GOOD_AFTER = b"*HQ,1600068860,LINK,112137,20,8,67,0,0,081116,FFFFFBFF#"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"*HQ,1,V4#", "V4 without a command"),
+        (b"*HQ,1,V4,S-20,1#", "V4 with a bad command word"),
+        (b"*HQ,1,NBR,1#", "NBR: too few fields"),
+        (b"*HQ,1,V3,1#", "V3: too few fields"),
+        (b"*HQ,1,BASE,1#", "BASE: too few fields"),
+        (b"*HQ,1,BS,1#", "BS: too few fields"),
+        (b"*HQ,1,LINK,1#", "LINK: too few fields"),
+        (b"*HQ,1,ALRM#", "ALRM without a type"),
+        (b"*HQ,1,BC,A,1#", "BC without a decodable point"),
+        # the only point has a hemisphere that is neither N nor S
+        (b"*HQ,1,BC,A,2212.8745,X,11346.6574,E,14.28,028,01120000,FFFFFFFF#", "BC without"),
+    ],
+)
+def test_a_truncated_frame_is_refused_and_the_next_one_kept(raw: bytes, reason: str) -> None:
+    out = decode_all(raw + GOOD_AFTER)
+    assert len(out) == 2, out
+    assert isinstance(out[0], DecodeError)
+    assert out[0].reason.startswith(reason)
+    assert isinstance(out[1], Decoded)
+    assert isinstance(out[1].message, Heartbeat)
+
+
+def test_a_blind_spot_point_with_an_impossible_time_keeps_its_fix_without_a_time() -> None:
+    # day 32 and "HHmmss" 99:99:99 fit no month: the point is kept, its time unknown
+    points = [
+        decoded.message
+        for decoded in messages(
+            b"*HQ,1,BC,A,2212.8745,N,11346.6574,E,14.28,028,32999999,FFFFFFFF;"
+            b"A,2212.8745,N,11346.6574,E,14.28,028,0112,FFFFFFFF#"
+        )
+    ]
+    assert all(isinstance(p, Position) for p in points)
+    assert [p.fix_time for p in points] == [None, None]  # the second time is too short
+    assert points[0].latitude == pytest.approx(22.21457, abs=1e-5)
+
+
+def test_lbs_vp1_skips_a_group_without_a_cell() -> None:
+    report = one(b"*HQ,1,VP1,V,460,0,1,2,3Y4Y5,6#").message
+    assert isinstance(report, CellReport)
+    assert (report.mcc, report.mnc) == (460, 0)
+    # lac,cid,rssi "1,2,3", then "4" alone (no cell ID: skipped), then lac,cid "5,6"
+    assert [(c.lac, c.cid) for c in report.cells] == [(1, 2), (5, 6)]
+
+
+@pytest.mark.parametrize("text", ["", "12 km/h", "hello"])
+def test_an_sms_reply_without_a_model_names_none(text: str) -> None:
+    identity = one(b"*HQ,1,SMS," + text.encode() + b"#").message
+    assert isinstance(identity, DeviceIdentity)
+    assert identity.model is None
+    assert identity.text == text

@@ -48,6 +48,9 @@ def test_h02_frames_in_any_chunking(size: int) -> None:
         b"*HQ,4106011660#",  # no command word
         b"*HQ,4106011660,D\x01,1#",  # not printable
         b"*HQ,4106011660,D1,\xff#",
+        b"*HQ,4106011660,,120000#",  # an empty command word
+        b"*HQ,4106011660,S-20,120000#",  # a command word is letters and digits
+        b"*HQ,4106011660,D1," + b"1" * 600 + b"#",  # longer than a server's frame can be
     ],
 )
 def test_h02_refuses_what_is_not_a_server_frame(frame: bytes) -> None:
