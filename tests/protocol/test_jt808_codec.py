@@ -27,6 +27,7 @@ from custom_components.sinotrack.protocol.jt808 import (
     Jt808Codec,
     build_frame,
 )
+from custom_components.sinotrack.protocol.jt808 import decode as dec
 from custom_components.sinotrack.protocol.jt808.identity import luhn, terminal_id
 from custom_components.sinotrack.protocol.model import (
     Alarm,
@@ -845,3 +846,133 @@ def test_command_to_another_device_keeps_the_session_edition() -> None:
     c.feed(frame(0x0002, b"", phone=bytes.fromhex("00000000012345678900"), version=1))
     parsed = parse_reply(c.encode("42", Command(CommandKind.REBOOT), NOW).data)
     assert (parsed["version"], parsed["phone"]) == (1, bytes.fromhex("00000000000000000042"))
+
+
+# --- refused session bodies, rarer layouts and vendor items --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message_id", "body", "reason"),
+    [
+        (0x0001, b"\x00\x07\x02", "0x0001 body of 3 bytes, need 5"),
+        (0x0104, b"\x00\x07", "0x0104 body of 2 bytes, need 3"),
+        (0x0100, bytes(23), "0x0100 body of 23 bytes, need 24"),  # 2013, short model field
+        (0x0107, bytes(43), "0x0107 body of 43 bytes, need 44"),
+        (0x0900, b"", "empty 0x0900 body"),
+    ],
+)
+def test_short_session_bodies_are_refused_and_the_next_frame_kept(
+    message_id: int, body: bytes, reason: str
+) -> None:
+    c = codec()
+    out = c.feed(frame(message_id, body, serial=3) + HEARTBEAT)
+    assert [type(item) for item in out] == [DecodeError, Decoded]
+    assert isinstance(out[0], DecodeError)
+    assert out[0].reason == reason
+    assert out[1].message == Heartbeat("jt808", "12345678900", "0x0002")
+    assert (c.stats.errors, c.stats.messages) == (1, 1)
+
+
+def test_parameter_answer_counting_more_than_it_carries() -> None:
+    """0x0104 claiming 3 parameters with room for one: the one, and no read past the body."""
+    param = (0x0029).to_bytes(4) + b"\x04" + (30).to_bytes(4)
+    message = one(frame(0x0104, (9).to_bytes(2) + b"\x03" + param + b"\x00\x01")).message
+    assert message == CommandAck(
+        "jt808", "12345678900", "0x8104", "9", "0", True, params=("0x0029=0000001e",)
+    )
+
+
+def test_register_text_that_is_not_gbk_is_shown_as_hex() -> None:
+    maker = b"\xff\xfe\x00\x00\x00"  # 0xFF starts no GBK character
+    plate = "粤B12345".encode("gbk")
+    body = bytes(4) + maker + b"ST-901A".ljust(20, b"\0") + b"1234567" + b"\x01" + plate
+    message = one(frame(0x0100, body)).message
+    assert message == DeviceIdentity(
+        "jt808",
+        "12345678900",
+        "0x0100",
+        text="maker=hex:fffe000000, terminal_id=1234567, plate=粤B12345",
+        model="ST-901A",
+    )
+
+
+@pytest.mark.parametrize(
+    ("tail", "text", "firmware"),
+    [
+        (b"", "maker=SINO", None),  # neither hardware nor firmware version
+        (b"\x04HW01", "maker=SINO, hardware=HW01", None),  # hardware only
+        (b"\x04HW01\x06V2.0.1", "maker=SINO, hardware=HW01", "V2.0.1"),
+    ],
+)
+def test_attributes_with_optional_versions_missing(
+    tail: bytes, text: str, firmware: str | None
+) -> None:
+    iccid = "89860012345678901234"
+    body = b"\x00\x01" + b"SINO\0" + b"ST-901A".ljust(20, b"\0") + b"1234567" + bytes.fromhex(iccid)
+    message = one(frame(0x0107, body + tail)).message
+    assert message == DeviceIdentity(
+        "jt808",
+        "12345678900",
+        "0x0107",
+        text=text,
+        model="ST-901A",
+        firmware=firmware,
+        iccid=iccid,
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "voltage", "percent"),
+    [
+        ("68021f40", None, 80),  # 0x68: battery in 1/100 %
+        ("f70400000fa0", 4.0, None),  # 0xF7 without its percent byte
+        ("f70600000fa0005a", 4.0, 90),
+    ],
+)
+def test_vendor_battery_items(item: str, voltage: float | None, percent: int | None) -> None:
+    position = _position(one(frame(0x0200, location_body(items=bytes.fromhex(item)))))
+    assert (position.battery_voltage, position.battery_percent) == (voltage, percent)
+    assert position.extras == ()  # fully taken: not kept raw
+
+
+def test_identity_items_that_are_not_digits_name_nothing() -> None:
+    """0xF8 with a non-BCD IMEI keeps its ICCID; 0xEB's IMEI sub-item must be text."""
+    zero = bytes(6)
+    iccid = "8986001234567890123f"
+    f8 = "f813" + "01" + "08654130571601a5" + iccid
+    eb_sub = "0006008900000000" + "000400d50102"  # status bits all low, IMEI not text
+    eb = f"eb{len(eb_sub) // 2:02x}" + eb_sub
+    c = codec()
+    (item,) = c.feed(frame(0x0200, location_body(items=bytes.fromhex(f8 + eb)), phone=zero))
+    position = _position(item)
+    assert position.device_id == "0"  # no IMEI named the all-zero-ID device
+    assert c.imei is None
+    assert position.iccid == iccid.rstrip("f")
+    assert position.alarms == {Alarm.POWER_CUT, Alarm.TAMPER}  # 0x0089 bits 0 and 12 low
+    assert position.extras == ("0xF8=" + f8[4:], "0xEB=" + eb_sub)
+
+
+def test_alarm_words_stay_right_past_the_alarm_cache_bound() -> None:
+    """More distinct alarm words than the cache holds: bounded, and each decodes the same."""
+    single = (  # one bit -> one alarm (§5)
+        (0, Alarm.SOS),
+        (1, Alarm.OVERSPEED),
+        (2, Alarm.FATIGUE),
+        (4, Alarm.FAULT),
+        (7, Alarm.LOW_BATTERY),
+        (8, Alarm.POWER_CUT),
+        (15, Alarm.VIBRATION),
+        (20, Alarm.GEOFENCE),
+        (27, Alarm.ILLEGAL_IGNITION),
+        (28, Alarm.MOVEMENT),
+        (31, Alarm.DOOR),
+    )
+    c = codec()
+    for _ in range(2):  # the second round after the cache was cleared at least once
+        for combo in range(1, dec._CACHE_MAX + 100):
+            word = sum(1 << bit for k, (bit, _) in enumerate(single) if combo >> k & 1)
+            expected = {alarm for k, (_, alarm) in enumerate(single) if combo >> k & 1}
+            (item,) = c.feed(frame(0x0200, location_body(alarm=word)))
+            assert _position(item).alarms == expected, hex(word)
+            assert len(dec._alarm_cache) <= dec._CACHE_MAX
+    assert _position(one(LOCATION)).alarms == frozenset()
