@@ -23,7 +23,13 @@ from custom_components.sinotrack.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
-from custom_components.sinotrack.sms import SMS_FORMS, valid_phone
+from custom_components.sinotrack.sms import (
+    SMS_FORMS,
+    SetupValues,
+    answer_text,
+    setup_sequence,
+    valid_phone,
+)
 
 from .helpers import (
     FakeTracker,
@@ -254,6 +260,35 @@ def test_phone_numbers_are_e164() -> None:
     assert valid_phone("+32470123456")
     for bad in ("0470123456", "+0470123456", "+3247012345678901", "+32 470", "+32abc45678", ""):
         assert not valid_phone(bad), bad
+
+
+def test_setup_sequence_with_an_apn_without_login() -> None:
+    """No APN user: the short 803 form, and no user or password words at all."""
+    values = SetupValues(apn="internet.be", apn_password="ignored", interval=20)
+    assert setup_sequence(PASSWORD, values, "gps.example.org", 5013) == [
+        ("apn", f"803{PASSWORD} internet.be"),
+        ("server", f"804{PASSWORD} gps.example.org 5013"),
+        ("gprs", f"710{PASSWORD}"),
+        ("interval", f"805{PASSWORD} 20"),
+        ("parked_interval", f"809{PASSWORD} 300"),
+        ("utc", f"896{PASSWORD}E00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("  SET\r\nAPN   OK ", "SET APN OK"),
+        ("x" * 200, "x" * 160),
+        ("\x07\x1b[2J", None),  # control characters: never into the logbook
+        ("   ", None),
+        (None, None),  # an event without a text, or with a foreign type
+        (42, None),
+        ([b"SET APN OK"], None),
+    ],
+)
+def test_answer_text_is_printable_bounded_text_only(text: object, shown: str | None) -> None:
+    assert answer_text(text) == shown
 
 
 async def test_tracker_flow_refuses_a_bad_phone_number(hass: HomeAssistant) -> None:
