@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import errno
+import logging
+import os
+import socket
+import struct
+from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import partial
 from typing import Any
 
@@ -22,7 +27,15 @@ import custom_components.sinotrack as integration
 from custom_components.sinotrack.commands import EVENT_LOGBOOK_ENTRY
 from custom_components.sinotrack.const import DOMAIN
 from custom_components.sinotrack.hub import Hub
-from custom_components.sinotrack.relay import BUFFER_LIMIT
+from custom_components.sinotrack.protocol import H02Codec
+from custom_components.sinotrack.relay import (
+    BUFFER_LIMIT,
+    MAX_UNDECIDED,
+    PRELUDE_LIMIT,
+    Relay,
+    _error_text,
+)
+from custom_components.sinotrack.server import Peer
 
 from .helpers import (
     HOST,
@@ -53,7 +66,10 @@ class UpstreamConnection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.upstream.connections.append(self)
-        if self.upstream.reset:
+        if self.upstream.reset:  # a true reset (RST), not an orderly close: no lingering
+            transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
             transport.abort()
         elif not self.upstream.reading:
             transport.pause_reading()
@@ -436,3 +452,292 @@ async def test_relay_options_apply_without_a_restart(
         await tracker.send(_report())
         assert b",V4,V1," in await tracker.read_frame()
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_upstream_udp_port_closed_noted_and_unreadable_frames_counted(
+    hass: HomeAssistant, upstream: FakeUpstream
+) -> None:
+    """Nothing listens on the relay's UDP port: its host says so (ICMP), the error is noted and
+    the socket stays; on TCP, frames the codec refuses are counted and never reach the tracker."""
+    entry = await _setup(hass, free_port(), commands=True)
+    client = await UdpClient.open(int(entry.data["port"]))
+    try:
+        for k in range(3):  # the first datagram up draws the ICMP, the next ones read it
+            client.send(_report(speed_knots=k))
+            assert b",V4,V1," in await client.reply()
+            await asyncio.sleep(0.05)
+        await wait_for(lambda: _stats(entry).last_error == "Connection refused", what="ICMP")
+        assert _stats(entry).state == "connected"
+        assert _stats(entry).bytes_up >= len(_report())
+    finally:
+        client.close()
+    _relay_options(hass, entry, upstream.port, commands=True)
+    await hass.async_block_till_done()
+    async with _tracker(entry) as tracker:
+        await tracker.send(_report())
+        await tracker.read_frame()
+        await wait_for(lambda: upstream.connections, what="the upstream connection")
+        upstream.connections[0].send(b"*HQ,notdigits,D1,120000,30#")
+        await wait_for(lambda: _stats(entry).unreadable == 1, what="the unreadable frame")
+        assert await tracker.read_nothing(0.3) == b""
+        assert _stats(entry).commands_relayed == _stats(entry).commands_refused == 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# --- the Relay alone: its links to a real upstream, for peers the listener would have made ------
+
+
+class _TcpPeer(Peer):
+    """A tracker's end of the listener as the relay sees it: only its name, codec and state."""
+
+    stream = True
+
+    def __init__(self, name: str) -> None:
+        self.name, self.host = name, name.rsplit(":", 1)[0]
+        self.codec = H02Codec()
+        self.open = True
+
+    @property
+    def is_open(self) -> bool:
+        return self.open
+
+
+class _UdpPeer(_TcpPeer):
+    stream = False
+
+
+class _RelayUnderTest:
+    """A ``Relay`` aimed at the fake upstream, its tasks awaited when the test ends."""
+
+    def __init__(self, upstream: FakeUpstream, **kwargs: Any) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+        self.relay = Relay(
+            lambda *_args: False,
+            lambda _down: None,
+            self._spawn,
+            backoff_base=0.01,
+            backoff_max=0.02,
+            **kwargs,
+        )
+        self.relay.configure(HOST, upstream.port, commands=False)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.append(task)
+        return task
+
+    async def close(self) -> None:
+        self.relay.close()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+@pytest.fixture
+async def relays(upstream: FakeUpstream) -> AsyncIterator[Callable[..., Relay]]:
+    made: list[_RelayUnderTest] = []
+
+    def make(**kwargs: Any) -> Relay:
+        made.append(_RelayUnderTest(upstream, **kwargs))
+        return made[-1].relay
+
+    yield make
+    for under_test in made:
+        await under_test.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (TimeoutError(), "timed out"),
+        (socket.gaierror(socket.EAI_AGAIN, "Try again"), "name not resolved (Try again)"),
+        (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), "Connection refused"),
+        (ConnectionResetError(), "ConnectionResetError"),  # an error without the OS's words
+        (EOFError(), "EOFError"),
+    ],
+)
+def test_error_text_in_the_stats(error: BaseException, text: str) -> None:
+    assert _error_text(error) == text
+
+
+def _data(upstream: FakeUpstream) -> list[bytes]:
+    return sorted(bytes(conn.data) for conn in upstream.connections)
+
+
+async def test_each_failure_noted_then_connected(
+    relays: Callable[..., Relay],
+    upstream: FakeUpstream,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A name not resolved, a resolver with no address, a connect timing out: each is noted (in
+    the stats and at debug) and retried; the bytes wait, and go up once a connect succeeds."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.sinotrack.relay")
+    loop = asyncio.get_running_loop()
+    real_getaddrinfo = loop.getaddrinfo
+    answers: list[Any] = [socket.gaierror(socket.EAI_NONAME, "Name or service not known"), []]
+
+    async def getaddrinfo(*args: Any, **kwargs: Any) -> Any:
+        if answers:
+            answer = answers.pop(0)
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+        return await real_getaddrinfo(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    relay = relays(connect_timeout=0.0)
+    peer = _TcpPeer("127.0.0.2:40000")
+    relay.received(peer, b"first")
+    relay.attach(TID, peer)
+    stats = relay.stats[TID]
+
+    def errors() -> list[str]:
+        prefix = f"Relay of tracker {TID}: "
+        return [r.message[len(prefix) :] for r in caplog.records if r.message.startswith(prefix)]
+
+    await wait_for(lambda: len(errors()) >= 3, what="three failures")
+    assert errors()[:3] == [
+        "name not resolved (Name or service not known)",
+        "name not resolved (no address for the relay server)",
+        "timed out",
+    ]
+    assert stats.last_error == "timed out"
+    assert stats.connects == 0
+    relay.received(peer, b"second")
+    relay.connect_timeout = 5.0
+    await wait_for(lambda: b"firstsecond" in _data(upstream), what="the bytes upstream")
+    assert set(_data(upstream)) <= {b"", b"firstsecond"}  # a connect that timed out got nothing
+    assert stats.state == "connected"
+    assert stats.connects == 1
+
+
+@pytest.mark.parametrize(("stable_after", "attempts"), [(0.0, [0, 0, 0]), (3600.0, [0, 1, 2])])
+async def test_a_connection_that_lasted_starts_the_backoff_over(
+    relays: Callable[..., Relay], upstream: FakeUpstream, stable_after: float, attempts: list[int]
+) -> None:
+    upstream.reset = True
+    relay = relays(stable_after=stable_after)
+    seen: list[int] = []
+
+    def backoff(attempt: int) -> float:
+        seen.append(attempt)
+        return 0.01
+
+    relay.backoff = backoff  # type: ignore[method-assign]
+    relay.attach(TID, _TcpPeer("127.0.0.2:40000"))
+    await wait_for(lambda: len(seen) >= 3, what="three reconnects")
+    assert seen[:3] == attempts
+    assert relay.stats[TID].connects >= 3
+    assert relay.stats[TID].last_error == "Connection reset by peer"
+
+
+async def test_a_full_upstream_pauses_the_link_and_its_resume_flushes_in_order(
+    relays: Callable[..., Relay], upstream: FakeUpstream
+) -> None:
+    """The upstream stops reading: once its socket is full the link buffers (the newest
+    ``BUFFER_LIMIT`` bytes), and what waited goes up when it reads again, then live bytes."""
+    upstream.reading = False
+    relay = relays()
+    peer = _TcpPeer("127.0.0.2:40000")
+    relay.attach(TID, peer)
+    stats = relay.stats[TID]
+    await wait_for(lambda: stats.state == "connected", what="connected")
+    sent = bytearray()
+    while stats.dropped_bytes == 0 and len(sent) < 64 * 1024 * 1024:  # the socket fills first
+        chunk = os.urandom(16 * 1024)
+        sent += chunk
+        relay.received(peer, chunk)
+        await asyncio.sleep(0)
+    dropped = stats.dropped_bytes
+    assert 0 < dropped < len(sent) - BUFFER_LIMIT
+    conn = upstream.connections[0]
+    assert conn.transport is not None
+    conn.transport.resume_reading()
+    await wait_for(lambda: len(conn.data) == len(sent) - dropped, what="the buffered bytes")
+    data = bytes(conn.data)
+    written = len(data) - BUFFER_LIMIT  # before the pause; then the buffer's tail
+    assert data == bytes(sent[:written] + sent[written + dropped :])
+    relay.received(peer, b"live")
+    await wait_for(lambda: conn.data.endswith(b"live"), what="live again")
+    assert stats.bytes_up == len(data) + 4
+    assert stats.dropped_bytes == dropped
+
+
+async def test_bytes_waiting_for_a_decision_are_bounded(
+    relays: Callable[..., Relay], upstream: FakeUpstream
+) -> None:
+    """At most ``MAX_UNDECIDED`` connections wait (the oldest forgotten), each with at most
+    ``PRELUDE_LIMIT`` bytes (beyond, never a tracker of ours); at most ``MAX_UNDECIDED`` refused
+    connections are remembered; refusing a relayed connection changes nothing."""
+    relay = relays()
+    waiting = [_TcpPeer(f"127.0.0.2:{k}") for k in range(MAX_UNDECIDED + 1)]
+    for k, peer in enumerate(waiting):
+        relay.received(peer, f"prelude {k};".encode())
+    relay.attach(TID, waiting[0])  # forgotten: its prelude went
+    relay.attach(TID, waiting[-1])
+    await wait_for(lambda: len(upstream.connections) == 2, what="two links")
+    await wait_for(lambda: _data(upstream) == [b"", b"prelude 512;"], what="the kept prelude")
+
+    talker = _TcpPeer("127.0.0.3:1")
+    relay.received(talker, b"x" * PRELUDE_LIMIT)
+    relay.received(talker, b"y")  # over the limit: refused
+    relay.received(talker, b"z")  # ignored
+    relay.attach(TID, talker)
+    relay.refuse(talker)  # relayed already: stays relayed
+    relay.received(talker, b"after")
+    await wait_for(lambda: b"after" in _data(upstream), what="only what came after")
+
+    refused = [_TcpPeer(f"127.0.0.4:{k}") for k in range(MAX_UNDECIDED + 1)]
+    for peer in refused:
+        relay.refuse(peer)
+    relay.received(refused[0], b"forgotten, waits again")
+    relay.received(refused[1], b"still refused")
+    relay.attach(TID, refused[0])
+    relay.attach(TID, refused[1])
+    await wait_for(lambda: len(upstream.connections) == 5, what="five links")
+    await wait_for(
+        lambda: _data(upstream) == [b"", b"", b"after", b"forgotten, waits again", b"prelude 512;"],
+        what="the remembered refusal",
+    )
+
+
+async def test_a_udp_tracker_has_one_socket_per_live_source(
+    relays: Callable[..., Relay], upstream: FakeUpstream
+) -> None:
+    """The same source again (the listener made its peer anew) keeps the socket; another source
+    closes it and opens one; a closed source's socket goes; forgetting the tracker closes all."""
+    relay = relays()
+
+    async def up(peer: _UdpPeer, data: bytes, sources: int) -> Any:
+        relay.received(peer, data)
+        await wait_for(
+            lambda: any(data in got for got in upstream.datagrams.values()), what=repr(data)
+        )
+        assert len(upstream.datagrams) == sources
+        return next(addr for addr, got in upstream.datagrams.items() if data in got)
+
+    first = _UdpPeer("127.0.0.2:5000")
+    relay.attach(TID, first)
+    source = await up(first, b"1", 1)
+    again = _UdpPeer("127.0.0.2:5000")
+    relay.attach(TID, again)
+    assert await up(again, b"2", 1) == source
+    relay.received(first, b"old peer")  # no longer relayed: waits for a decision
+    moved = _UdpPeer("127.0.0.2:5001")
+    relay.attach(TID, moved)
+    assert await up(moved, b"3", 2) != source
+    relay.received(again, b"left")  # its socket closed with it
+    relay.peer_closed(moved)
+    back = _UdpPeer("127.0.0.2:5001")
+    relay.attach(TID, back)
+    await up(back, b"4", 3)
+    assert upstream.datagrams[source] == [b"1", b"2"]
+    assert sorted(d for got in upstream.datagrams.values() for d in got) == [b"1", b"2", b"3", b"4"]
+    diagnostics = relay.diagnostics(TID)
+    assert diagnostics is not None
+    assert (diagnostics["bytes_up"], diagnostics["connects"]) == (4, 3)
+    other = _TcpPeer("127.0.0.3:1")
+    relay.attach(OTHER, other)
+    relay.forget(TID)
+    assert list(relay.links) == [other]
+    assert relay.diagnostics(TID) is None
+    assert relay.diagnostics(OTHER) is not None

@@ -192,8 +192,8 @@ class Link:
                     relay.port,
                     type=socket.SOCK_STREAM if self.stream else socket.SOCK_DGRAM,
                 )
-                if not infos:
-                    raise OSError("no address for the relay server")
+                if not infos:  # an OSError of one argument has no strerror: it would read "OSError"
+                    raise socket.gaierror(socket.EAI_NONAME, "no address for the relay server")
                 host, port = str(infos[0][4][0]), int(infos[0][4][1])
                 self._lost = loop.create_future()
                 async with asyncio.timeout(relay.connect_timeout):
