@@ -62,6 +62,7 @@ async def start_recorder(hass: Any) -> None:
 
 async def setup_integration(hass: Any, port: int, trackers: int, first: int = 0) -> Any:
     """A listener entry on ``port`` (TCP) with trackers ``first`` … ``first + trackers - 1``."""
+    from custom_components.sinotrack.const import CONF_MAX_PER_SOURCE
     from tests.helpers import listener_entry
 
     entry = listener_entry(
@@ -69,6 +70,8 @@ async def setup_integration(hass: Any, port: int, trackers: int, first: int = 0)
         udp=False,
         new_trackers="ignore",
         max_connections=trackers + 100,
+        # every simulated tracker dials in from 127.0.0.1: the per-address cap would refuse the fleet
+        options={CONF_MAX_PER_SOURCE: trackers + 100},
         trackers=[(loadgen.tracker_id(i), f"Tracker {i}") for i in range(first, first + trackers)],
     )
     entry.add_to_hass(hass)
