@@ -372,6 +372,14 @@ async def test_near_the_open_file_limit_connections_are_refused(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def _serves_a_tracker(port: int, source: str | None = None) -> None:
+    """A tracker connects (from ``source``), reports and is acknowledged: the listener serves."""
+    tracker = await FakeTracker(port, source=source).connect()
+    await tracker.send(h02_position_frame(TID))
+    assert (await tracker.read_frame()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    await tracker.close()
+
+
 class _Listening:
     """A listening socket whose ``accept`` gives scripted outcomes (errors the kernel gives
     rarely, or under a race), then what ``real`` (a listening socket) has waiting, if any."""
@@ -443,10 +451,7 @@ async def test_a_connection_asyncio_cannot_take_is_logged_at_debug(
         wrong.close()
     assert not server._tasks
     assert server.stats.connections_open == 0
-    tracker = await FakeTracker(port).connect()  # the listener goes on
-    await tracker.send(h02_position_frame(TID))
-    assert (await tracker.read_frame()).startswith(f"*HQ,{TID},V4,V1,".encode())
-    await tracker.close()
+    await _serves_a_tracker(port)  # the listener goes on
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -504,11 +509,8 @@ async def test_out_of_descriptors_when_the_reserve_is_taken_meanwhile(
             await wait_for(lambda: server.stats.connections_refused == 2, what="a refusal")
             assert server._reserve_fd is not None
         assert caplog.text.count("out of file descriptors") == 1
-        tracker = await FakeTracker(port).connect()
-        await tracker.send(h02_position_frame(TID))
-        assert (await tracker.read_frame()).startswith(f"*HQ,{TID},V4,V1,".encode())
+        await _serves_a_tracker(port)
         assert "Accepting tracker connections again" in caplog.text
-        await tracker.close()
     finally:
         client.close()
         for fd in taken:
@@ -529,11 +531,8 @@ async def test_no_open_file_limit_refuses_nothing(
     port = free_port()
     entry = await setup_listener(hass, port, udp=False, trackers=[(TID, "Car")])
     server = entry.runtime_data.server
-    tracker = await FakeTracker(port).connect()
-    await tracker.send(h02_position_frame(TID))
-    assert (await tracker.read_frame()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    await _serves_a_tracker(port)
     assert (server.stats.connections_accepted, server.stats.connections_refused) == (1, 0)
-    await tracker.close()
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -548,11 +547,8 @@ async def test_an_invalid_allowed_sources_option_allows_every_source(
     server = entry.runtime_data.server
     assert f"Ignoring an invalid allowed_sources option on port {port}" in caplog.text
     assert server.allowed_sources == ()
-    tracker = await FakeTracker(port, source="127.0.0.2").connect()
-    await tracker.send(h02_position_frame(TID))
-    assert (await tracker.read_frame()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    await _serves_a_tracker(port, source="127.0.0.2")
     assert server.stats.sources_refused == 0
-    await tracker.close()
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -614,12 +610,12 @@ async def test_a_command_before_the_protocol_is_known_is_refused(hass: HomeAssis
 async def test_udp_peer_errors_forgetting_and_sending_after_the_stop(
     hass: HomeAssistant, caplog: Any
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=server_module.__name__)
     port = free_port()
     entry = await setup_listener(hass, port, tcp=False, trackers=[(TID, "Bike")])
     server = entry.runtime_data.server
-    endpoint = server._udp_endpoint
     assert server.bound_port == port  # UDP only: the port is the datagram socket's
+    endpoint = server._udp_endpoint
+    caplog.set_level(logging.DEBUG, logger=server_module.__name__)
     udp = await UdpClient.open(port)
     try:
         udp.send(f"*HQ,{TID},V0#")
