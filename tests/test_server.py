@@ -277,6 +277,33 @@ async def test_a_report_held_back_is_taken_when_the_tracker_hangs_up(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_a_report_trickling_in_waits_while_its_bytes_keep_coming(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settle check finds the tracker still sending: it waits for the quiet again, and once
+    the frame's end has come (nothing held any more) it has nothing to do."""
+    monkeypatch.setattr(server_module, "SETTLE_S", 0.5)
+    port = free_port()
+    entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
+    server = entry.runtime_data.server
+    frame = h02_position_frame(TID)
+    client = await FakeTracker(port).connect()
+    await client.send(frame[:20])  # held: the settle check is due in 0.5 s
+    await asyncio.sleep(0.25)
+    await client.send(frame[20:-1])  # more of it, 0.25 s before the check: not quiet yet
+    (peer,) = list(server.connections)
+    await wait_for(lambda: peer.codec.buffered == len(frame) - 1, what="the bytes held")
+    assert await client.read_nothing(wait=0.35) == b""  # the check came and waits again
+    assert peer._settle_timer is not None
+    await client.send("#")  # the end: the report is taken, the next check finds nothing held
+    assert (await client.read_frame()).startswith(f"*HQ,{TID},V4,V1,".encode())
+    await wait_for(lambda: peer._settle_timer is None, what="the last settle check")
+    assert await client.read_nothing() == b""
+    assert (server.stats.codec.errors, peer.codec.buffered) == (0, 0)
+    await client.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_udp_reports_and_replies_to_source(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
