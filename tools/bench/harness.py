@@ -70,7 +70,7 @@ async def setup_integration(hass: Any, port: int, trackers: int, first: int = 0)
         udp=False,
         new_trackers="ignore",
         max_connections=trackers + 100,
-        # every simulated tracker dials in from 127.0.0.1: the per-address cap would refuse the fleet
+        # every simulated tracker dials in from 127.0.0.1: the per-address cap would refuse most
         options={CONF_MAX_PER_SOURCE: trackers + 100},
         trackers=[(loadgen.tracker_id(i), f"Tracker {i}") for i in range(first, first + trackers)],
     )
