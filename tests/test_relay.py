@@ -366,9 +366,10 @@ async def test_upstream_down_buffer_bounded_then_back(hass: HomeAssistant) -> No
             got = bytes(back.connections[0].data)
             assert got == whole[-BUFFER_LIMIT:]
             assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
-            await tracker.send(_report())
+            live = _report()  # built once: a frame carries the time, down to the second
+            await tracker.send(live)
             await tracker.read_frame()
-            await wait_for(lambda: back.connections[0].data.endswith(_report()), what="live")
+            await wait_for(lambda: back.connections[0].data.endswith(live), what="live")
             assert _stats(entry).state == "connected"
         finally:
             await back.stop()
@@ -436,13 +437,11 @@ async def test_relay_options_apply_without_a_restart(
         _relay_options(hass, entry, upstream.port, commands=False)  # on, live
         await hass.async_block_till_done()
         assert entry.runtime_data.server is server
-        await tracker.send(_report(speed_knots=1.0))
+        relayed = _report(speed_knots=1.0)  # built once: a frame carries the time, to the second
+        await tracker.send(relayed)
         await tracker.read_frame()
         await wait_for(
-            lambda: (
-                upstream.connections
-                and bytes(upstream.connections[0].data) == _report(speed_knots=1.0)
-            ),
+            lambda: upstream.connections and bytes(upstream.connections[0].data) == relayed,
             what="relayed from now on",
         )
         _relay_options(hass, entry, upstream.port, host="", commands=False)  # off again
