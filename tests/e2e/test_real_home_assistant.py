@@ -1,9 +1,10 @@
 """End to end in a real Home Assistant process: REST config flow, simulator, restart.
 
-Runs ``hass`` from the develop environment (``scripts/develop``'s pinned Home Assistant, created
-on first use) on a temporary config folder, with its own HTTP and tracker ports on 127.0.0.1,
-brought up by the same code as ``scripts/develop`` (``tools.devenv``): the owner through the
-onboarding API, the listener entry and its options through the config-flow REST API.
+Runs ``hass`` from the develop environment of the Home Assistant version under test
+(``scripts/develop``'s pinned 2025.4 or 2026.10, created on first use) on a temporary config
+folder, with its own HTTP and tracker ports on 127.0.0.1, brought up by the same code as
+``scripts/develop`` (``tools.devenv``): the owner through the onboarding API, the listener entry
+and its options through the config-flow REST API.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 
 from tools import devenv
 
@@ -29,7 +31,8 @@ DRIVING_FIRST_ID = 4106011600
 
 @pytest.fixture(scope="module")
 def develop_python() -> str:
-    return str(devenv.ensure_venv())
+    """The develop environment of the Home Assistant this suite runs on (2025.4 or 2026.10)."""
+    return str(devenv.ensure_venv(oldest=(MAJOR_VERSION, MINOR_VERSION) < (2026, 1)))
 
 
 @pytest.fixture
