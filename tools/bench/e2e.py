@@ -58,12 +58,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools import REPO, devenv
+from tools import devenv
 
 from . import loadgen
 from .anchor import run_anchor
 from .floor import FloorLoad
 from .harness import (
+    ChildProcess,
     LoadGen,
     StateWatch,
     entity_ids,
@@ -282,18 +283,9 @@ async def _relay_phase(
 ) -> dict[str, Any]:
     """The flood again with the relay on, to ``tools.bench.sink`` in its own process."""
     hub = entry.runtime_data.hub
-    sink = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tools.bench.sink",
-        cwd=REPO,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert sink.stdin is not None
-    assert sink.stdout is not None
+    sink = ChildProcess([], "tools.bench.sink")
     try:
-        sink_port = int(await asyncio.wait_for(sink.stdout.readline(), 30))
+        sink_port = int(await sink.start(ready_timeout=30))
         options = {**entry.options, "relay_host": "127.0.0.1", "relay_port": sink_port}
         hass.config_entries.async_update_entry(entry, options=options)
         await hass.async_block_till_done()
@@ -315,12 +307,9 @@ async def _relay_phase(
         options = {**entry.options, "relay_host": ""}
         hass.config_entries.async_update_entry(entry, options=options)
         await hass.async_block_till_done()
-        sink.stdin.close()
-        summary = json.loads((await asyncio.wait_for(sink.stdout.read(), 30)).decode())
+        summary = await sink.stop(wait_s=30)
     finally:
-        if sink.returncode is None:
-            sink.kill()
-        await sink.wait()
+        await sink.kill()
     reports = msgs1 - msgs0
     return {
         "reports_per_s": reports / (wall1 - wall0),

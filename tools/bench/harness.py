@@ -3,8 +3,9 @@
 The harness of pytest-homeassistant-custom-component builds Home Assistant (real event loop,
 state machine, event bus, entity and device registries in memory; no frontend, no HTTP, no
 recorder unless asked); the integration is set up with its tracker subentries (``tests.helpers``
-builds the entry as the tests do). ``LoadGen`` runs ``tools.bench.loadgen`` in its own process,
-``StateWatch`` sees every state written, ``run_main`` runs a benchmark on Home Assistant's loop.
+builds the entry as the tests do). ``ChildProcess`` runs a benchmark helper (``LoadGen``, the
+load generator; the relay's sink) in its own process, ``StateWatch`` sees every state written,
+``run_main`` runs a benchmark on Home Assistant's loop.
 """
 
 from __future__ import annotations
@@ -135,18 +136,24 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-class LoadGen:
-    """``tools.bench.loadgen`` in its own process; killed whatever happens."""
+class ChildProcess:
+    """A ``tools.bench`` module in its own process (its CPU is not the loop's under measurement):
+    it prints one line once ready, stops when its standard input says ``stop`` or closes, and
+    ends with one JSON line; killed whatever happens."""
 
-    def __init__(self, args: list[str]) -> None:
+    module = ""
+
+    def __init__(self, args: list[str], module: str | None = None) -> None:
         self.args = args
+        self.module = module or self.module
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self, ready_timeout: float) -> None:
+    async def start(self, ready_timeout: float) -> str:
+        """Start it; its first line (what it says once ready)."""
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tools.bench.loadgen",
+            self.module,
             *self.args,
             cwd=REPO,
             stdin=asyncio.subprocess.PIPE,
@@ -154,8 +161,7 @@ class LoadGen:
         )
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), ready_timeout)
-        if line.strip() != b"ready":
-            raise SystemExit(f"loadgen did not start: {line!r}")
+        return line.decode(errors="replace").strip()
 
     async def stop(self, wait_s: float = 15.0) -> dict[str, Any]:
         proc = self.proc
@@ -170,7 +176,7 @@ class LoadGen:
         await proc.wait()
         lines = out.decode().strip().splitlines()
         if proc.returncode != 0 or not lines:
-            raise SystemExit(f"loadgen failed (exit {proc.returncode}): {out!r}")
+            raise SystemExit(f"{self.module} failed (exit {proc.returncode}): {out!r}")
         summary: dict[str, Any] = json.loads(lines[-1])
         return summary
 
@@ -181,6 +187,18 @@ class LoadGen:
                 proc.kill()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(proc.wait(), 5)
+
+
+class LoadGen(ChildProcess):
+    """``tools.bench.loadgen``: says ``ready`` once every connection is up."""
+
+    module = "tools.bench.loadgen"
+
+    async def start(self, ready_timeout: float) -> str:
+        line = await super().start(ready_timeout)
+        if line != "ready":
+            raise SystemExit(f"loadgen did not start: {line!r}")
+        return line
 
 
 def machine() -> dict[str, Any]:
