@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.core import HomeAssistant, State, callback
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sinotrack.const import (
@@ -347,6 +348,19 @@ def state(hass: HomeAssistant, platform: str, key: str, tid: str = "4106011660")
     found = hass.states.get(entity_id(hass, platform, f"{tid}_{key}"))
     assert found is not None
     return found
+
+
+def states_written(hass: HomeAssistant, entity: str) -> list[State]:
+    """Every state the entity ``entity`` writes from now on (its removal is not one)."""
+    written: list[State] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if event.data["entity_id"] == entity and (new := event.data["new_state"]) is not None:
+            written.append(new)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    return written
 
 
 def tracker_device(hass: HomeAssistant, entry_id: str, tracker_id: str) -> Any:

@@ -8,12 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener
+from .helpers import (
+    FakeTracker,
+    entity_id,
+    free_port,
+    h02_position_frame,
+    setup_listener,
+    states_written,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -54,23 +60,11 @@ async def car(hass: HomeAssistant) -> Any:
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-def _writes_of(hass: HomeAssistant, entity: str) -> list[Any]:
-    written: list[Any] = []
-
-    @callback
-    def record(event: Event) -> None:
-        if event.data["entity_id"] == entity:
-            written.append(event.data["new_state"])
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
-    return written
-
-
 async def test_parked_jitter_does_not_move_the_marker(hass: HomeAssistant, car: Any) -> None:
     _, report = car
     location = entity_id(hass, "device_tracker", f"{TID}_location")
     await report(LAT, LON)  # the first fix of the stop
-    written = _writes_of(hass, location)
+    written = states_written(hass, location)
     # 3 minutes parked with +-10 m of jitter: no write of the device_tracker at all.
     for i, (north, east) in enumerate([(10, 0), (-10, 5), (0, -10), (7, 7), (-8, -3), (9, -9)]):
         await report(*offset(LAT, LON, north, east), knots=0.5 * (i % 2))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
@@ -36,6 +36,7 @@ from .helpers import (
     h02_position_frame,
     listener_entry,
     setup_listener,
+    states_written,
     tracker_device,
     wait_for,
     wait_for_event,
@@ -275,15 +276,7 @@ async def test_dialect_is_remembered_across_a_restart(
 
     # No V6/V8 since the restart: its codec is told, so the status word of the next binary
     # frame is read by the 4G table (bit 5 = low battery there, GPS antenna in the classic one).
-    alarms: list[str] = []
-    alarm_id = entity_id(hass, "event", f"{VAN}_alarm")
-
-    @callback
-    def fired(event: Event) -> None:
-        if event.data["entity_id"] == alarm_id and event.data["new_state"] is not None:
-            alarms.append(event.data["new_state"].attributes["event_type"])
-
-    hass.bus.async_listen("state_changed", fired)
+    fired = states_written(hass, entity_id(hass, "event", f"{VAN}_alarm"))
     van = await FakeTracker(port).connect()
     await van.send(binary(VAN))
     await van.read_frame()
@@ -293,7 +286,7 @@ async def test_dialect_is_remembered_across_a_restart(
     await van.send(bytes(low_battery))
     await van.read_frame()
     await hass.async_block_till_done()
-    assert alarms == ["low_battery"]
+    assert [s.attributes["event_type"] for s in fired] == ["low_battery"]
     # And its restore is the 4G one.
     call = await release(hass, VAN)
     match = S20.fullmatch(await van.read_frame())

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from homeassistant.const import Platform
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,6 +20,7 @@ from .helpers import (
     FakeTracker,
     entity_id,
     h02_position_frame,
+    states_written,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -50,15 +51,7 @@ async def test_event(
 
 async def test_alarm_fires_on_edges_only(hass: HomeAssistant, bike: Any) -> None:
     _, tracker = bike
-    events: list[State] = []
-    alarm_id = entity_id(hass, "event", f"{TID}_alarm")
-
-    @callback
-    def changed(event: Event) -> None:
-        if event.data["entity_id"] == alarm_id and event.data["new_state"] is not None:
-            events.append(event.data["new_state"])
-
-    hass.bus.async_listen("state_changed", changed)
+    events = states_written(hass, entity_id(hass, "event", f"{TID}_alarm"))
     vibrating = "FFFFFBFE"  # bit 0 active (active-low)
     for status in (vibrating, vibrating, "FFFFFBFF", vibrating):
         await tracker.send(h02_position_frame(TID, status=status, speed_knots=3.0))

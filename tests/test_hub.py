@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import EVENT_FLOW_DISCOVERED
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -27,6 +27,7 @@ from .helpers import (
     h02_position_frame,
     setup_listener,
     state,
+    states_written,
     tracker_device,
     wait_for_event,
     wait_for_state,
@@ -93,15 +94,7 @@ async def test_late_and_invalid_fixes_never_move_it(hass: HomeAssistant, bike: A
     await tracker.send(h02_position_frame(TID, lat=11.0, lon=11.0, valid=False))
     await tracker.read_frame()
     # A late report (stored while offline) with an alarm: no move, the alarm fires delayed.
-    events: list[State] = []
-    alarm_id = entity_id(hass, "event", f"{TID}_alarm")
-
-    @callback
-    def changed(event: Event) -> None:
-        if event.data["entity_id"] == alarm_id:
-            events.append(event.data["new_state"])
-
-    hass.bus.async_listen("state_changed", changed)
+    events = states_written(hass, entity_id(hass, "event", f"{TID}_alarm"))
     await tracker.send(
         h02_position_frame(
             TID, lat=12.0, lon=12.0, when=now - timedelta(hours=3, minutes=7), status="FFFFFBFD"

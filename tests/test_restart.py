@@ -13,13 +13,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from custom_components.sinotrack.const import DOMAIN
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener, wait_for
+from .helpers import (
+    FakeTracker,
+    entity_id,
+    free_port,
+    h02_position_frame,
+    setup_listener,
+    states_written,
+    wait_for,
+)
 from .restart import restarted
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -42,19 +50,6 @@ async def report(hass: HomeAssistant, tracker: FakeTracker, **kwargs: Any) -> by
     reply = await tracker.read_frame()
     await hass.async_block_till_done()
     return reply
-
-
-def states_of(hass: HomeAssistant, entity: str) -> list[State]:
-    """Every state ``entity`` writes from now on."""
-    written: list[State] = []
-
-    @callback
-    def record(event: Event) -> None:
-        if event.data["entity_id"] == entity and event.data["new_state"] is not None:
-            written.append(event.data["new_state"])
-
-    hass.bus.async_listen("state_changed", record)
-    return written
 
 
 async def queue_while_offline(hass: HomeAssistant, port: int, service: str, **data: Any) -> None:
@@ -88,7 +83,7 @@ async def test_an_active_alarm_survives_a_restart_without_a_new_event(
         shown = new.states.get(alarm)
         assert shown is not None  # the event entity keeps its state: the one event, its time
         assert (shown.state, shown.attributes["event_type"]) == (fired.state, "power_cut")
-        written = states_of(new, alarm)
+        written = states_written(new, alarm)
         tracker = await FakeTracker(port).connect()
         await report(new, tracker, status=POWER_CUT)  # the power is still cut: no new edge
         await report(new, tracker, status=POWER_CUT)
@@ -208,7 +203,7 @@ async def test_a_restored_car_does_not_take_over_a_person_from_a_fresher_phone(
         )
         await new.async_block_till_done()
         assert new.states.get("person.ann").attributes["latitude"] == pytest.approx(bus)
-        written = states_of(new, location)
+        written = states_written(new, location)
         # The car reconnects, still parked: its jitter around the restored position writes
         # nothing (a write would make the stale car the fresher tracker) ...
         tracker = await FakeTracker(port).connect()

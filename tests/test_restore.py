@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
@@ -25,6 +25,7 @@ from .helpers import (
     h02_position_frame,
     listener_entry,
     setup_listener,
+    states_written,
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -153,14 +154,7 @@ async def test_active_alarm_survives_a_restart_without_a_new_event(
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Bike")])
     alarm_id = entity_id(hass, "event", f"{TID}_alarm")
-    events: list[State] = []
-
-    @callback
-    def changed(event: Event) -> None:
-        if event.data["entity_id"] == alarm_id and event.data["new_state"] is not None:
-            events.append(event.data["new_state"])
-
-    hass.bus.async_listen("state_changed", changed)
+    events = states_written(hass, alarm_id)
     power_cut = "FFF7FBFF"  # bit 19 active (active-low): running on the backup battery
     tracker = await FakeTracker(port).connect()
     await tracker.send(h02_position_frame(TID, status=power_cut))
