@@ -155,13 +155,17 @@ class CommandCenter:
         if force:
             self.logbook(tracker, "logbook_cut_forced")
             return
+        # "<switch> engine cut refused: <reason>", one sentence (the exception's own message
+        # already starts with "Engine cut refused: <name> …").
+        self._interlock_logged(tracker, now, "logbook_")
+
+    def _interlock_logged(self, tracker: TrackerState, now: datetime, prefix: str) -> None:
+        """``check_interlock``; a refusal is in the logbook too, as ``prefix`` + its reason."""
         try:
             self.check_interlock(tracker, now)
         except ServiceValidationError as err:
-            # "<switch> engine cut refused: <reason>", one sentence (the exception's own
-            # message already starts with "Engine cut refused: <name> …").
             placeholders = err.translation_placeholders or {}
-            self.logbook(tracker, f"logbook_{err.translation_key}", **placeholders)
+            self.logbook(tracker, f"{prefix}{err.translation_key}", **placeholders)
             raise
 
     async def send(
@@ -229,14 +233,10 @@ class CommandCenter:
         )
         if message.engine_stop:
             try:
-                self.check_interlock(tracker, dt_util.utcnow())
+                self._interlock_logged(tracker, dt_util.utcnow(), "logbook_relay_refused_")
             except ServiceValidationError as err:
                 _LOGGER.info(
                     "Engine cut from the relay server for %s refused: %s", tracker.name, err
-                )
-                placeholders = err.translation_placeholders or {}
-                self.logbook(
-                    tracker, f"logbook_relay_refused_{err.translation_key}", **placeholders
                 )
                 return False
         peer.send(message.raw)
