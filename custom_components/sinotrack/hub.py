@@ -282,14 +282,15 @@ class Hub:
         self.stats.messages += 1
         tracker_id = decoded.message.device_id
         tracker = self.trackers.get(tracker_id)
+        owner = self.peers.get(tracker_id)
         contested = False
         if tracker is None:
             self._unknown(tracker_id, decoded, peer)
-        elif self.peers.get(tracker_id) is not peer and self._owned_elsewhere(tracker, decoded):
+        elif owner is not peer and self._owned_elsewhere(tracker, owner, decoded):
             contested = True  # answered below (it may be the tracker's new link), nothing else
             self._contest(tracker, peer)
         else:
-            if self.peers.get(tracker_id) is not peer:
+            if owner is not peer:
                 self._claim(tracker_id, peer)
                 dialect.tune(peer.codec, tracker.dialect, tracker.r12_replies)
             self._apply(tracker, decoded, dt_util.utcnow(), self._clock(), peer, source=peer.name)
@@ -411,11 +412,11 @@ class Hub:
             _LOGGER.debug("Tracker %s reconnected from %s", tracker_id, peer.name)
         old.close()
 
-    def _owned_elsewhere(self, tracker: TrackerState, decoded: Decoded) -> bool:
-        """Whether a live session owns the tracker's ID against this report from another peer:
-        its TCP connection is open and reported within ``LIVE_SESSION_S``, and the report is
-        not a fix that may move the tracker (trust.py: a genuine reconnect is taken at once)."""
-        owner = self.peers.get(tracker.tracker_id)
+    def _owned_elsewhere(self, tracker: TrackerState, owner: Peer | None, decoded: Decoded) -> bool:
+        """Whether a live session (``owner``, the tracker's peer) owns the tracker's ID against
+        this report from another peer: its TCP connection is open and reported within
+        ``LIVE_SESSION_S``, and the report is not a fix that may move the tracker (trust.py: a
+        genuine reconnect is taken at once)."""
         if owner is None or not owner.stream or not owner.is_open:
             return False
         if self._clock() - tracker.last_seen_mono >= LIVE_SESSION_S:

@@ -717,7 +717,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         peers = self.peers
         peer = peers.get(addr)
         if peer is None:
-            if server.allowed_sources and not allowed(_host_of(addr), server.allowed_sources):
+            if not allowed(_host_of(addr), server.allowed_sources):
                 server.stats.sources_refused += 1
                 return
             peer = UdpPeer(self, addr)
