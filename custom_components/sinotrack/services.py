@@ -19,7 +19,7 @@ from .commands import MAX_INTERVAL_S, MAX_OVERSPEED_KMH, MIN_INTERVAL_S
 from .const import DOMAIN
 from .hub import Hub
 from .protocol import Command, CommandKind
-from .sms import SetupValues, async_send
+from .sms import DEFAULT_INTERVAL_S, DEFAULT_PARKED_INTERVAL_S, SetupValues, async_send
 
 ATTR_FORCE = "force"
 ATTR_SECONDS = "seconds"
@@ -111,16 +111,17 @@ def _simple(kind: CommandKind, **extra: Any) -> Handler:
 
 
 async def _send_sms(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
-    await async_send(hub.hass, hub.sms_service, hub.tracker(tracker_id), call.data[ATTR_MESSAGE])
-    hub.commands.logbook(hub.tracker(tracker_id), "logbook_sms_message_sent")
+    tracker = hub.tracker(tracker_id)
+    await async_send(hub.hass, hub.sms_service, tracker, call.data[ATTR_MESSAGE])
+    hub.commands.logbook(tracker, "logbook_sms_message_sent")
     return {"via": "sms"}
 
 
 async def _configure_by_sms(hub: Hub, tracker_id: str, call: ServiceCall) -> dict[str, Any]:
     values = SetupValues(
         apn=call.data["apn"],
-        apn_user=call.data.get("apn_user", ""),
-        apn_password=call.data.get("apn_password", ""),
+        apn_user=call.data["apn_user"],  # the schema's defaults: always there
+        apn_password=call.data["apn_password"],
         interval=call.data["interval"],
         parked_interval=call.data["parked_interval"],
     )
@@ -176,8 +177,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
             vol.Required("apn"): cv.string,
             vol.Optional("apn_user", default=""): cv.string,
             vol.Optional("apn_password", default=""): cv.string,
-            vol.Optional("interval", default=30): seconds,
-            vol.Optional("parked_interval", default=300): seconds,
+            vol.Optional("interval", default=DEFAULT_INTERVAL_S): seconds,
+            vol.Optional("parked_interval", default=DEFAULT_PARKED_INTERVAL_S): seconds,
         },
         _configure_by_sms,
         admin=lambda _call: True,

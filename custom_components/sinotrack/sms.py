@@ -112,6 +112,8 @@ async def async_send(
 SETUP_PAUSE_S: Final = 10.0  # between two set-up SMS: at most this, never waiting for answers
 EVENT_INCOMING_SMS: Final = "sms.incoming_sms"  # the sms integration's: phone, text
 MAX_ANSWER_LENGTH: Final = 160
+DEFAULT_INTERVAL_S: Final = 30  # configure_by_sms: reporting with ACC on (805) …
+DEFAULT_PARKED_INTERVAL_S: Final = 300  # … and parked (809)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +123,8 @@ class SetupValues:
     apn: str
     apn_user: str = ""
     apn_password: str = ""
-    interval: int = 30
-    parked_interval: int = 300
+    interval: int = DEFAULT_INTERVAL_S
+    parked_interval: int = DEFAULT_PARKED_INTERVAL_S
 
 
 def _sms_word(value: str) -> bool:
