@@ -19,6 +19,23 @@ from .model import (
 DEFAULT_MAX_BUFFER = 4096
 
 
+def unframed_rest(
+    buf: bytes, pos: int, max_buffer: int, stats: CodecStats, out: list[Any]
+) -> bytes:
+    """What a stream keeps after its complete frames (``buf[pos:]``), bounded: past
+    ``max_buffer`` bytes without a complete frame it is dropped, counted, and a ``DecodeError``
+    with its first bytes joins ``out``. The one bound of every stream reader here."""
+    rest = len(buf) - pos
+    if rest > max_buffer:
+        stats.overflows += 1
+        stats.errors += 1
+        out.append(
+            DecodeError(f"{rest} bytes buffered without a complete frame", buf[pos : pos + 64])
+        )
+        return b""
+    return buf[pos:] if rest else b""
+
+
 class Codec(ABC):
     """One instance per TCP connection or per UDP peer.
 
@@ -90,14 +107,7 @@ class ServerReader(ABC):
     def feed(self, data: bytes) -> list[ServerMessage | DecodeError]:
         buf = self._buf + data if self._buf else bytes(data)
         out, pos = self._split(buf, final=False)
-        rest = len(buf) - pos
-        if rest > self.max_buffer:
-            self.stats.overflows += 1
-            self.stats.errors += 1
-            out.append(DecodeError(f"{rest} bytes buffered without a complete frame"))
-            self._buf = b""
-        else:
-            self._buf = buf[pos:] if rest else b""
+        self._buf = unframed_rest(buf, pos, self.max_buffer, self.stats, out)
         return out
 
     def feed_datagram(self, data: bytes) -> list[ServerMessage | DecodeError]:

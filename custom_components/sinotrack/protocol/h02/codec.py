@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, Final
 
-from ..codec import DEFAULT_MAX_BUFFER, Codec, ServerReader
+from ..codec import DEFAULT_MAX_BUFFER, Codec, ServerReader, unframed_rest
 from ..model import (
     Command,
     CommandAck,
@@ -107,16 +107,7 @@ class H02Codec(Codec):
         buf = self._buf + data if self._buf else bytes(data)
         frames, pos = self._framer.split(buf, self.stats, final=False)
         out = self._decode(frames)
-        rest = len(buf) - pos
-        if rest > self.max_buffer:
-            self.stats.overflows += 1
-            self.stats.errors += 1
-            out.append(
-                DecodeError(f"{rest} bytes buffered without a complete frame", buf[pos : pos + 64])
-            )
-            self._buf = b""
-        else:
-            self._buf = buf[pos:] if rest else b""
+        self._buf = unframed_rest(buf, pos, self.max_buffer, self.stats, out)
         return out
 
     def feed_datagram(self, data: bytes) -> list[Decoded | DecodeError]:

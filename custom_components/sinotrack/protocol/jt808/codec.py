@@ -41,7 +41,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Final
 
-from ..codec import DEFAULT_MAX_BUFFER, Codec, ServerReader
+from ..codec import DEFAULT_MAX_BUFFER, Codec, ServerReader, unframed_rest
 from ..model import (
     Command,
     CommandAck,
@@ -152,13 +152,7 @@ class Jt808Codec(Codec):
         buf = self._buf + data if self._buf else bytes(data)
         out: list[Decoded | DecodeError] = []
         pos = self._split(buf, out, final=False)
-        rest = len(buf) - pos
-        if rest > self.max_buffer:
-            self.stats.overflows += 1
-            self._error(out, f"{rest} bytes buffered without a complete frame", buf[pos : pos + 64])
-            self._buf = b""
-        else:
-            self._buf = buf[pos:] if rest else b""
+        self._buf = unframed_rest(buf, pos, self.max_buffer, self.stats, out)
         return out
 
     def feed_datagram(self, data: bytes) -> list[Decoded | DecodeError]:
