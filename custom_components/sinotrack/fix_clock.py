@@ -58,11 +58,8 @@ class FixClock:
         if live:
             self._observe(fix_time, received)
         shift = self.offset_hours - before
-        offset = self.offset_hours
-        if offset and live and abs((fix_time - received).total_seconds()) <= OFFSET_TOLERANCE_S:
-            offset = 0  # in UTC already: switched by the repair's SMS (see the module's doc)
-        corrected = fix_time - timedelta(hours=offset) if offset else fix_time
-        if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
+        corrected = self._read(fix_time, received, live=live)
+        if corrected is None:
             return Corrected(received, trusted=False, offset_shift_hours=shift)
         return Corrected(corrected, trusted=True, offset_shift_hours=shift)
 
@@ -71,13 +68,18 @@ class FixClock:
         nothing (whether a report from another source may move the marker)."""
         if fix_time is None:
             return received
+        corrected = self._read(fix_time, received, live=True)
+        return received if corrected is None else min(corrected, received)
+
+    def _read(self, fix_time: datetime, received: datetime, *, live: bool) -> datetime | None:
+        """``fix_time`` with the offset in force; None when no clock could have meant it."""
         offset = self.offset_hours
-        if offset and abs((fix_time - received).total_seconds()) <= OFFSET_TOLERANCE_S:
-            offset = 0
+        if offset and live and abs((fix_time - received).total_seconds()) <= OFFSET_TOLERANCE_S:
+            offset = 0  # in UTC already: switched by the repair's SMS (see the module's doc)
         corrected = fix_time - timedelta(hours=offset) if offset else fix_time
         if corrected > received + MAX_AHEAD or corrected < EARLIEST_PLAUSIBLE:
-            return received
-        return min(corrected, received)
+            return None
+        return corrected
 
     def _observe(self, fix_time: datetime, received: datetime) -> None:
         diff = (fix_time - received).total_seconds()
