@@ -282,16 +282,16 @@ async def _relay_phase(
     hass: Any, entry: Any, port: int, flood: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
     """The flood again with the relay on, to ``tools.bench.sink`` in its own process."""
+    from custom_components.sinotrack.const import CONF_RELAY_HOST, CONF_RELAY_PORT
+
     hub = entry.runtime_data.hub
     sink = ChildProcess([], "tools.bench.sink")
     try:
         sink_port = int(await sink.start(ready_timeout=30))
-        options = {**entry.options, "relay_host": "127.0.0.1", "relay_port": sink_port}
+        options = {**entry.options, CONF_RELAY_HOST: "127.0.0.1", CONF_RELAY_PORT: sink_port}
         hass.config_entries.async_update_entry(entry, options=options)
         await hass.async_block_till_done()
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
-            out_path = out.name
-        gen = LoadGen(["--port", str(port), *flood, "--out", out_path])
+        gen = LoadGen(["--port", str(port), *flood])  # no send times: only the CPU counts here
         try:
             await gen.start(ready_timeout=60)
             await asyncio.sleep(args.warmup)
@@ -302,9 +302,8 @@ async def _relay_phase(
             await gen.stop()
         finally:
             await gen.kill()
-            os.unlink(out_path)
         stats = list(hub.relay.stats.values())
-        options = {**entry.options, "relay_host": ""}
+        options = {**entry.options, CONF_RELAY_HOST: ""}
         hass.config_entries.async_update_entry(entry, options=options)
         await hass.async_block_till_done()
         summary = await sink.stop(wait_s=30)
