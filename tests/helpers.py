@@ -14,6 +14,7 @@ from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sinotrack.commands import EVENT_LOGBOOK_ENTRY
 from custom_components.sinotrack.const import (
     CONF_MAX_CONNECTIONS,
     CONF_NEW_TRACKERS,
@@ -361,6 +362,19 @@ def states_written(hass: HomeAssistant, entity: str) -> list[State]:
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, record)
     return written
+
+
+def logbook_lines(hass: HomeAssistant) -> list[str]:
+    """Every logbook line the integration writes from now on (wait for one with
+    ``wait_for_event(hass, EVENT_LOGBOOK_ENTRY, …)``)."""
+    lines: list[str] = []
+
+    @callback
+    def record(event: Event) -> None:
+        lines.append(event.data["message"])
+
+    hass.bus.async_listen(EVENT_LOGBOOK_ENTRY, record)
+    return lines
 
 
 def tracker_device(hass: HomeAssistant, entry_id: str, tracker_id: str) -> Any:

@@ -7,14 +7,22 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from custom_components.sinotrack.commands import _restored_command
 from custom_components.sinotrack.const import DOMAIN
 from custom_components.sinotrack.protocol import Command, CommandKind
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener, wait_for
+from .helpers import (
+    FakeTracker,
+    entity_id,
+    free_port,
+    h02_position_frame,
+    logbook_lines,
+    setup_listener,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -104,13 +112,7 @@ async def test_a_newer_immobilizer_command_replaces_the_queued_one(hass: HomeAss
     await tracker.read_frame()
     await tracker.close()
     await wait_for(lambda: TID not in entry.runtime_data.hub.peers)
-    book: list[str] = []
-
-    @callback
-    def record(event: Event) -> None:
-        book.append(event.data["message"])
-
-    hass.bus.async_listen("logbook_entry", record)
+    book = logbook_lines(hass)
     switch = entity_id(hass, "switch", f"{TID}_immobilizer")
     for service in ("immobilize", "release"):
         await hass.services.async_call(DOMAIN, service, {"entity_id": switch}, blocking=True)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.core import Context, Event, HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.util import dt as dt_util
 
@@ -22,6 +22,7 @@ from .helpers import (
     entity_id,
     free_port,
     h02_position_frame,
+    logbook_lines,
     setup_listener,
     tracker_device,
     wait_for,
@@ -59,17 +60,6 @@ async def car(hass: HomeAssistant) -> Any:
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-def logbook(hass: HomeAssistant) -> list[str]:
-    messages: list[str] = []
-
-    @callback
-    def record(event: Event) -> None:
-        messages.append(event.data["message"])
-
-    hass.bus.async_listen("logbook_entry", record)
-    return messages
-
-
 async def report(tracker: FakeTracker, **kwargs: Any) -> bytes:
     await tracker.send(h02_position_frame(TID, **kwargs))
     return await tracker.read_frame()
@@ -82,7 +72,7 @@ def switch_id(hass: HomeAssistant) -> str:
 @pytest.mark.parametrize("style", ["DONE", "OK", "80", "echo"])
 async def test_engine_cut_waits_for_the_tracker(hass: HomeAssistant, car: Any, style: str) -> None:
     _, tracker = car
-    book = logbook(hass)
+    book = logbook_lines(hass)
     await report(tracker, speed_knots=0.0)
     switch = switch_id(hass)
     assert hass.states.get(switch).state == "off"  # status bit 27 of the report
@@ -119,7 +109,7 @@ async def test_engine_cut_waits_for_the_tracker(hass: HomeAssistant, car: Any, s
 
 async def test_engine_cut_refused_at_speed(hass: HomeAssistant, car: Any) -> None:
     _, tracker = car
-    book = logbook(hass)
+    book = logbook_lines(hass)
     await report(tracker, speed_knots=60 / 1.852, status="FFFFFFFF")
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
@@ -144,7 +134,7 @@ async def test_interlock_freshness_and_force(hass: HomeAssistant, car: Any) -> N
     entry, tracker = car
     hub: Hub = entry.runtime_data.hub
     state = hub.trackers[TID]
-    book = logbook(hass)
+    book = logbook_lines(hass)
     with pytest.raises(ServiceValidationError) as err:
         await hub.send_command(TID, _stop())
     assert err.value.translation_key == "interlock_no_report"
@@ -194,7 +184,7 @@ async def test_failed_ack_raises(hass: HomeAssistant, car: Any) -> None:
 
 async def test_offline_queue_delivered_with_next_report(hass: HomeAssistant, car: Any) -> None:
     entry, tracker = car
-    book = logbook(hass)
+    book = logbook_lines(hass)
     await report(tracker)
     await tracker.close()
     await wait_for(lambda: TID not in entry.runtime_data.hub.peers)
@@ -227,7 +217,7 @@ async def test_offline_queue_delivered_with_next_report(hass: HomeAssistant, car
 async def test_queue_expires_and_cancels(hass: HomeAssistant, car: Any) -> None:
     entry, tracker = car
     hub: Hub = entry.runtime_data.hub
-    book = logbook(hass)
+    book = logbook_lines(hass)
     await report(tracker)
     await tracker.close()
     await wait_for(lambda: TID not in hub.peers)
@@ -302,7 +292,7 @@ async def test_queued_command_survives_a_restart(hass: HomeAssistant) -> None:
     port = free_port()
     entry = await setup_listener(hass, port, trackers=[(TID, "Car")])
     await _queue_while_offline(hass, entry, "set_interval", seconds=45)
-    book = logbook(hass)
+    book = logbook_lines(hass)
     await _restart(hass, entry)
     assert any("reporting interval still queued after the restart" in m for m in book)
     (pending,) = entry.runtime_data.hub.commands.pending_for(TID)
@@ -347,7 +337,7 @@ async def test_queued_command_expired_during_the_restart_is_dropped(
     assert stored["interval_s"] == 45
     # Home Assistant stayed stopped past the command's expiry (stored with it).
     stored["expires"] = (dt_util.utcnow() - timedelta(seconds=1)).isoformat()
-    book = logbook(hass)
+    book = logbook_lines(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert any("expired while Home Assistant was stopped" in m for m in book)

@@ -21,8 +21,14 @@ from custom_components.sinotrack.phrases import async_load_phrases, command_labe
 from custom_components.sinotrack.protocol import CommandKind
 from custom_components.sinotrack.subentries import default_tracker_name
 
-from .helpers import FakeTracker, entity_id, free_port, h02_position_frame, setup_listener
-from .test_commands import logbook
+from .helpers import (
+    FakeTracker,
+    entity_id,
+    free_port,
+    h02_position_frame,
+    logbook_lines,
+    setup_listener,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -77,7 +83,7 @@ async def test_logbook_and_errors_in_the_users_language(hass: HomeAssistant) -> 
     entry = await setup_listener(hass, port, trackers=[(TID, "Auto")])
     tracker = await FakeTracker(port).connect()
     try:
-        book = logbook(hass)
+        book = logbook_lines(hass)
         await tracker.send(h02_position_frame(TID, speed_knots=60 / 1.852, status="FFFFFFFF"))
         await tracker.read_frame()
         switch = entity_id(hass, "switch", f"{TID}_immobilizer")

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -44,6 +44,7 @@ from .helpers import (
     free_port,
     h02_position_frame,
     listener_entry,
+    logbook_lines,
     wait_for,
     wait_for_event,
 )
@@ -198,22 +199,8 @@ def _stats(entry: MockConfigEntry) -> Any:
     return entry.runtime_data.hub.relay.stats[TID]
 
 
-class Logbook:
-    """The logbook lines the integration writes, from now on."""
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        self.hass = hass
-        self.seen: list[str] = []
-        self.unsub = hass.bus.async_listen(EVENT_LOGBOOK_ENTRY, self._entry)
-
-    @callback
-    def _entry(self, event: Any) -> None:
-        self.seen.append(event.data["message"])
-
-    async def wait(self, text: str) -> None:
-        await wait_for_event(
-            self.hass, EVENT_LOGBOOK_ENTRY, lambda: any(text in m for m in self.seen), what=text
-        )
+async def _logbook_says(hass: HomeAssistant, book: list[str], text: str) -> None:
+    await wait_for_event(hass, EVENT_LOGBOOK_ENTRY, lambda: any(text in m for m in book), what=text)
 
 
 async def test_bytes_relayed_exactly_in_order_over_many_chunkings(
@@ -275,11 +262,10 @@ async def test_replies_never_reach_the_tracker_commands_only_with_relay_commands
         _relay_options(hass, entry, upstream.port, commands=True)
         await hass.async_block_till_done()
         assert len(upstream.connections) == 1
-        logbook = Logbook(hass)
+        book = logbook_lines(hass)
         conn.send(f"*HQ,{TID},V4,V1,20261123120001#".encode() + command)
         assert await tracker.read_frame() == command
-        await logbook.wait("command D1 from the relay server sent")
-        logbook.unsub()
+        await _logbook_says(hass, book, "command D1 from the relay server sent")
         # Another device's ID is never sent to this tracker.
         conn.send(f"*HQ,{OTHER},D1,120000,30#".encode())
         assert await tracker.read_nothing(0.3) == b""
@@ -300,17 +286,18 @@ async def test_an_upstream_engine_cut_meets_the_interlock(
         await tracker.read_frame()
         await wait_for(lambda: upstream.connections, what="the upstream connection")
         conn = upstream.connections[0]
-        logbook = Logbook(hass)
+        book = logbook_lines(hass)
         conn.send(cut)
-        await logbook.wait("engine cut from the relay server refused: moving at 74 km/h")
+        await _logbook_says(
+            hass, book, "engine cut from the relay server refused: moving at 74 km/h"
+        )
         assert await tracker.read_nothing(0.3) == b""
         # Parked: the same cut goes through, in the logbook like Home Assistant's own.
         await tracker.send(_report(speed_knots=0.0))
         await tracker.read_frame()
         conn.send(cut)
         assert await tracker.read_frame() == cut
-        await logbook.wait("engine cut from the relay server sent")
-        logbook.unsub()
+        await _logbook_says(hass, book, "engine cut from the relay server sent")
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -37,10 +37,10 @@ from .helpers import (
     free_port,
     h02_position_frame,
     listener_entry,
+    logbook_lines,
     tracker_device,
     wait_for,
 )
-from .test_commands import logbook
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -337,7 +337,7 @@ async def test_options_choose_the_sms_service_among_the_notify_services(
 
 async def test_configure_by_sms_sends_the_exact_sequence(hass: HomeAssistant) -> None:
     sent = record_notify(hass)
-    book = logbook(hass)
+    book = logbook_lines(hass)
     port = free_port()
     entry = listener_entry(
         port,
