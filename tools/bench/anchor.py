@@ -4,15 +4,16 @@ changes, written by plain entities with precomputed values (see ``tools.bench.e2
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import math
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import loadgen
-from .floor import FloorLoad, run_floor
 from .harness import StateWatch, gc_collections
 
 
@@ -140,15 +141,12 @@ class AnchorWriter:
         self.done += 1
 
 
-async def run_anchor(
-    hass: Any,
-    trackers: int,
-    reports: int,
-    per_report: float,
-    watch: StateWatch,
-    *,
-    floor: FloorLoad | None = None,
-) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def anchor_writer(
+    hass: Any, trackers: int, per_report: float, watch: StateWatch
+) -> AsyncIterator[AnchorWriter]:
+    """The anchor's entities added to Home Assistant (watched as the integration's are) and
+    their writer, for the anchor's tight loop and the floor's rounds; removed at the end."""
     from homeassistant.helpers.entity_platform import EntityPlatform
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -171,15 +169,23 @@ async def run_anchor(
     }
     for platform in platforms.values():
         platform.config_entry = anchor_entry
-    await platforms["device_tracker"].async_add_entities(location)
-    await platforms["sensor"].async_add_entities(flat)
-    await hass.async_block_till_done()
-    for entity in [*location, *flat]:
-        watch.watched.add(entity.entity_id)
-    for index, entity in enumerate(location):
-        watch.trackers[entity.entity_id] = index
+    try:
+        await platforms["device_tracker"].async_add_entities(location)
+        await platforms["sensor"].async_add_entities(flat)
+        await hass.async_block_till_done()
+        for entity in [*location, *flat]:
+            watch.watched.add(entity.entity_id)
+        for index, entity in enumerate(location):
+            watch.trackers[entity.entity_id] = index
+        yield AnchorWriter(location, sensors, per_report)
+    finally:
+        for platform in platforms.values():
+            await platform.async_reset()
 
-    writer = AnchorWriter(location, sensors, per_report)
+
+async def run_anchor(writer: AnchorWriter, reports: int, watch: StateWatch) -> dict[str, Any]:
+    """Phase 2: ``reports`` reports' state changes written in a tight loop."""
+    trackers = len(writer.location)
     writes_before = watch.writes
     gc0 = gc_collections()
     gc.collect()
@@ -195,11 +201,7 @@ async def run_anchor(
     wall = time.monotonic() - wall0
     gc1 = gc_collections()
     writes = watch.writes - writes_before
-    floor_result = await run_floor(writer, floor) if floor is not None else None
-    for platform in platforms.values():
-        await platform.async_reset()
     return {
-        "floor": floor_result,
         "reports": reports,
         "writes_per_report": writes / reports,
         "cpu_us_per_report": cpu / reports * 1e6,
