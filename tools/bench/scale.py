@@ -38,6 +38,7 @@ from tools import devenv
 from . import loadgen
 from .harness import (
     LoadGen,
+    flush_stores,
     home_assistant,
     machine,
     quiet_logging,
@@ -104,18 +105,6 @@ def prime(entries: list[Any]) -> None:
             for decoded in codec.feed(report):
                 hub.handle(decoded, peer)
             hub.peers.pop(tracker_id, None)
-
-
-async def flush_stores(hass: Any) -> None:
-    """Home Assistant's delayed writes (the entity and device registries' stores, 10 s after
-    the last change) done now, as at shutdown: left to themselves they land in whichever phase
-    is running then, and the entity registry's write keeps a JSON fragment of every entry
-    (about 340 bytes each, 13 entries per tracker) and a burst of temporary buffers; in the
-    connection phase that read as 13-39 KiB per connection, or 5 KiB when it fell earlier."""
-    from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
-
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
-    await hass.async_block_till_done()
 
 
 def rss() -> int:
