@@ -95,6 +95,23 @@ async def flush_stores(hass: Any) -> None:
     await hass.async_block_till_done()
 
 
+def nowhere_peer(codec: Any = None) -> Any:
+    """A peer whose replies go nowhere, to put reports straight into a hub (no socket)."""
+    from custom_components.sinotrack.server import Peer
+
+    class Nowhere(Peer):
+        stream = False
+        name = host = "bench"
+        is_open = False
+
+        def send(self, data: bytes) -> None:
+            pass
+
+    peer = Nowhere()
+    peer.codec = codec
+    return peer
+
+
 def entity_ids(hass: Any, entry: Any) -> dict[str, str]:
     """unique ID -> entity ID of the entry's entities."""
     from homeassistant.helpers import entity_registry as er

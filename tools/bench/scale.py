@@ -41,6 +41,7 @@ from .harness import (
     flush_stores,
     home_assistant,
     machine,
+    nowhere_peer,
     quiet_logging,
     report,
     run_main,
@@ -83,22 +84,11 @@ class Totals:
 
 def prime(entries: list[Any]) -> None:
     """One report per tracker straight into each hub (no socket: the replies go nowhere)."""
-    from custom_components.sinotrack.server import Peer
-
-    class Nowhere(Peer):
-        stream = False
-        name = "prime"
-        codec = None
-        is_open = False
-
-        def send(self, data: bytes) -> None:
-            pass
-
     clock = loadgen.Clock()
     clock.update()
     for entry in entries:
         server, hub = entry.runtime_data.server, entry.runtime_data.hub
-        peer = Nowhere()
+        peer = nowhere_peer()
         for tracker_id in list(hub.trackers):
             report = loadgen.Conn(int(tracker_id[1:]), None).report(clock)  # type: ignore[arg-type]
             codec, _ = server.new_codec(report)
