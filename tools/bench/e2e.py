@@ -68,6 +68,7 @@ from .anchor import anchor_writer, run_anchor
 from .floor import FloorLoad, run_floor
 from .harness import (
     ChildProcess,
+    GcTime,
     LoadGen,
     StateWatch,
     entity_ids,
@@ -94,6 +95,7 @@ class Round:
     process_s: float  # the whole process
     wall_s: float
     gc_runs: list[int]
+    gc_s: float  # in Python's collector (over the whole heap, Home Assistant's most of all)
     latencies: list[float]
     lost: int
     acked: int
@@ -111,6 +113,7 @@ async def _integration_round(
     args: Any,
     lag: Any,
     profiler: Any,
+    gc_time: GcTime,
 ) -> Round:
     """The load generator on the integration's port: ``seconds`` measured after the warm-up.
 
@@ -128,7 +131,7 @@ async def _integration_round(
         gc.collect()
         msgs0, writes0 = hub.stats.messages, watch.writes
         cpu0, proc0, wall0 = time.thread_time(), time.process_time(), time.monotonic()
-        gc0 = gc_collections()
+        gc0, gc_s0 = gc_collections(), gc_time.total
         lag.recording = True
         if profiler is not None:
             profiler.enable()
@@ -138,7 +141,7 @@ async def _integration_round(
         lag.recording = False
         msgs1, writes1 = hub.stats.messages, watch.writes
         cpu1, proc1, wall1 = time.thread_time(), time.process_time(), time.monotonic()
-        gc1 = gc_collections()
+        gc1, gc_s1 = gc_collections(), gc_time.total
         summary = await gen.stop()
     finally:
         await gen.kill()
@@ -171,6 +174,7 @@ async def _integration_round(
         process_s=proc1 - proc0,
         wall_s=wall1 - wall0,
         gc_runs=[b - a for a, b in zip(gc0, gc1, strict=True)],
+        gc_s=gc_s1 - gc_s0,
         latencies=latencies,
         lost=lost,
         acked=acked_total,
@@ -206,6 +210,7 @@ async def bench(args: argparse.Namespace) -> int:
             lag.recording = False  # from the warm-up's end
             if not args.pace:  # at a fleet's pace its 100 wake-ups a second would be most of it
                 lag.start()
+            gc_time = GcTime()
             profiler = None
             if args.profile:
                 import cProfile
@@ -236,6 +241,7 @@ async def bench(args: argparse.Namespace) -> int:
                         args=args,
                         lag=lag,
                         profiler=profiler,
+                        gc_time=gc_time,
                     )
                 )
                 if writer is None:  # phase 2, once: as many writes per report as round 1's
@@ -247,7 +253,9 @@ async def bench(args: argparse.Namespace) -> int:
                     anchor = await run_anchor(writer, max(1000, min(first.reports, 200_000)), watch)
                 if args.floor:
                     floors.append(
-                        await run_floor(hass, writer, FloorLoad(flood, per_round, args.warmup))
+                        await run_floor(
+                            hass, writer, FloorLoad(flood, per_round, args.warmup), gc_time
+                        )
                     )
             if profiler is not None:
                 profiler.dump_stats(args.profile)
@@ -267,6 +275,7 @@ async def bench(args: argparse.Namespace) -> int:
         round(sum(runs) * 1000 / max(1, reports), 2)
         for runs in zip(*(r.gc_runs for r in rounds), strict=True)
     ]
+    integ_gc_us = sum(r.gc_s for r in rounds) / reports * 1e6 if reports else float("nan")
     latencies = [latency for r in rounds for latency in r.latencies]
     lost = sum(r.lost for r in rounds)
     acked_total = sum(r.acked for r in rounds)
@@ -295,7 +304,7 @@ async def bench(args: argparse.Namespace) -> int:
         f"  CPU per report     {integ_us:10.1f} us event-loop thread "
         f"({integ_proc_us:.1f} us whole process)"
     )
-    print(f"  GC runs / 1000     {integ_gc} (generations 0, 1, 2)")
+    print(f"  GC runs / 1000     {integ_gc} (generations 0, 1, 2), {integ_gc_us:.1f} us per report")
     print(
         f"anchor: plain entities, {anchor['reports']} reports x "
         f"{anchor['writes_per_report']:.3f} writes"
@@ -303,11 +312,12 @@ async def bench(args: argparse.Namespace) -> int:
     print(f"  CPU per report     {anchor['cpu_us_per_report']:10.1f} us event-loop thread")
     print(f"  GC runs / 1000     {anchor['gc_per_1000']} (generations 0, 1, 2)")
     print(f"overhead ratio       {ratio:10.2f}   (integration / anchor, target <= 1.5)")
-    floor_us = vs_floor = None
+    floor_us = floor_gc_us = vs_floor = None
     vs_floor_rounds: list[float] = []
     if floors:
         floor_reports = sum(f["reports"] for f in floors)
         floor_us = sum(f["cpu_s"] for f in floors) / floor_reports * 1e6
+        floor_gc_us = sum(f["gc_s"] for f in floors) / floor_reports * 1e6
         # Round by round: each integration round against the floor measured right after it.
         vs_floor_rounds = [
             (r.cpu_s / max(1, r.reports)) / (f["cpu_s"] / max(1, f["reports"]))
@@ -319,7 +329,10 @@ async def bench(args: argparse.Namespace) -> int:
             f"floor: bare asyncio server writing the anchor's states, same load: "
             f"{floor_reports / floor_wall:.0f} reports/s"
         )
-        print(f"  CPU per report     {floor_us:10.1f} us event-loop thread")
+        print(
+            f"  CPU per report     {floor_us:10.1f} us event-loop thread "
+            f"(of which GC {floor_gc_us:.1f} us)"
+        )
         floor_share = floor_us / anchor["cpu_us_per_report"]
         shown = ", ".join(
             f"{r.cpu_s / max(1, r.reports) * 1e6:.0f}/{f['cpu_s'] / max(1, f['reports']) * 1e6:.0f}"
@@ -362,6 +375,9 @@ async def bench(args: argparse.Namespace) -> int:
         # constraint (<= 1.3).
         "vs_floor": round(vs_floor, 3) if vs_floor is not None else None,
         "vs_floor_rounds": [round(v, 3) for v in vs_floor_rounds],
+        # Python's collector, over the whole heap (Home Assistant's most of all), per report
+        "gc_us_per_report": round(integ_gc_us, 1),
+        "floor_gc_us_per_report": round(floor_gc_us, 1) if floor_gc_us is not None else None,
         "rounds": args.rounds,
         "relay_us_per_report": relay["cpu_us_per_report"] if relay is not None else None,
         "relay_ratio": round(relay_ratio, 3) if relay_ratio is not None else None,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools import devenv
 
-from .harness import LoadGen, flush_stores
+from .harness import GcTime, LoadGen, flush_stores
 
 if TYPE_CHECKING:
     from .anchor import AnchorWriter
@@ -27,7 +27,9 @@ class FloorLoad:
     warmup: float
 
 
-async def run_floor(hass: Any, writer: AnchorWriter, load: FloorLoad) -> dict[str, float]:
+async def run_floor(
+    hass: Any, writer: AnchorWriter, load: FloorLoad, gc_time: GcTime
+) -> dict[str, float]:
     """Phase 3: the least any integration could cost for the same flood.
 
     A bare asyncio server that, for each report, writes the anchor's precomputed state changes
@@ -68,11 +70,18 @@ async def run_floor(hass: Any, writer: AnchorWriter, load: FloorLoad) -> dict[st
         await flush_stores(hass)  # the anchor's registry entries, written before the window
         gc.collect()
         done0, cpu0, wall0 = writer.done, time.thread_time(), time.monotonic()
+        gc0 = gc_time.total
         await asyncio.sleep(load.seconds)
         done1, cpu1, wall1 = writer.done, time.thread_time(), time.monotonic()
+        gc1 = gc_time.total
         await gen.stop()
     finally:
         await gen.kill()
         server.close()
         await server.wait_closed()
-    return {"reports": done1 - done0, "cpu_s": cpu1 - cpu0, "wall_s": wall1 - wall0}
+    return {
+        "reports": done1 - done0,
+        "cpu_s": cpu1 - cpu0,
+        "wall_s": wall1 - wall0,
+        "gc_s": gc1 - gc0,
+    }

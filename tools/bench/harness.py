@@ -282,6 +282,23 @@ def run_main(coro_fn: Callable[[], Any]) -> int:
 # --- the anchor: what Home Assistant itself costs for the same state changes ------------------
 
 
+class GcTime:
+    """Time spent in the garbage collector (all generations), via ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.runs = [0, 0, 0]
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._start
+            self.runs[min(2, int(info["generation"]))] += 1
+
+
 def gc_collections() -> list[int]:
     return [int(g["collections"]) for g in gc.get_stats()]
 

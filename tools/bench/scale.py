@@ -37,6 +37,7 @@ from tools import devenv
 
 from . import loadgen
 from .harness import (
+    GcTime,
     LoadGen,
     flush_stores,
     home_assistant,
@@ -49,23 +50,6 @@ from .harness import (
 )
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-class GcTime:
-    """Time spent in the garbage collector (all generations), via ``gc.callbacks``."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self.runs = [0, 0, 0]
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.total += time.perf_counter() - self._start
-            self.runs[min(2, int(info["generation"]))] += 1
 
 
 class Totals:
