@@ -102,6 +102,15 @@ class Round:
     summary: dict[str, Any]
 
 
+@dataclasses.dataclass
+class Probes:
+    """What watches the integration's rounds besides the CPU clock."""
+
+    lag: Any  # tests.helpers.LoopLag: records while a window is measured
+    profiler: Any  # cProfile.Profile with --profile, else None
+    gc_time: GcTime
+
+
 async def _integration_round(
     hass: Any,
     hub: Any,
@@ -111,9 +120,7 @@ async def _integration_round(
     load: list[str],
     seconds: float,
     args: Any,
-    lag: Any,
-    profiler: Any,
-    gc_time: GcTime,
+    probes: Probes,
 ) -> Round:
     """The load generator on the integration's port: ``seconds`` measured after the warm-up.
 
@@ -131,17 +138,17 @@ async def _integration_round(
         gc.collect()
         msgs0, writes0 = hub.stats.messages, watch.writes
         cpu0, proc0, wall0 = time.thread_time(), time.process_time(), time.monotonic()
-        gc0, gc_s0 = gc_collections(), gc_time.total
-        lag.recording = True
-        if profiler is not None:
-            profiler.enable()
+        gc0, gc_s0 = gc_collections(), probes.gc_time.total
+        probes.lag.recording = True
+        if probes.profiler is not None:
+            probes.profiler.enable()
         await asyncio.sleep(seconds)
-        if profiler is not None:
-            profiler.disable()
-        lag.recording = False
+        if probes.profiler is not None:
+            probes.profiler.disable()
+        probes.lag.recording = False
         msgs1, writes1 = hub.stats.messages, watch.writes
         cpu1, proc1, wall1 = time.thread_time(), time.process_time(), time.monotonic()
-        gc1, gc_s1 = gc_collections(), gc_time.total
+        gc1, gc_s1 = gc_collections(), probes.gc_time.total
         summary = await gen.stop()
     finally:
         await gen.kill()
@@ -210,12 +217,13 @@ async def bench(args: argparse.Namespace) -> int:
             lag.recording = False  # from the warm-up's end
             if not args.pace:  # at a fleet's pace its 100 wake-ups a second would be most of it
                 lag.start()
-            gc_time = GcTime()
             profiler = None
             if args.profile:
                 import cProfile
 
                 profiler = cProfile.Profile(time.thread_time)
+            gc_time = GcTime()
+            probes = Probes(lag, profiler, gc_time)
 
             pace = ["--mode", "paced", "--interval", str(args.pace)] if args.pace else []
             flood = [
@@ -239,9 +247,7 @@ async def bench(args: argparse.Namespace) -> int:
                         load=flood,
                         seconds=per_round,
                         args=args,
-                        lag=lag,
-                        profiler=profiler,
-                        gc_time=gc_time,
+                        probes=probes,
                     )
                 )
                 if writer is None:  # phase 2, once: as many writes per report as round 1's
