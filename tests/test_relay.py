@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -33,6 +34,7 @@ from custom_components.sinotrack.relay import (
     MAX_UNDECIDED,
     PRELUDE_LIMIT,
     Relay,
+    RelayTiming,
     _error_text,
 )
 from custom_components.sinotrack.server import Peer
@@ -501,9 +503,7 @@ class _RelayUnderTest:
             lambda *_args: False,
             lambda _down: None,
             self._spawn,
-            backoff_base=0.01,
-            backoff_max=0.02,
-            **kwargs,
+            RelayTiming(backoff_base=0.01, backoff_max=0.02, **kwargs),
         )
         self.relay.configure(HOST, upstream.port, commands=False)
 
@@ -589,7 +589,7 @@ async def test_each_failure_noted_then_connected(
     assert stats.last_error == "timed out"
     assert stats.connects == 0
     relay.received(peer, b"second")
-    relay.connect_timeout = 5.0
+    relay.timing = dataclasses.replace(relay.timing, connect_timeout=5.0)
     await wait_for(lambda: b"firstsecond" in _data(upstream), what="the bytes upstream")
     assert set(_data(upstream)) <= {b"", b"firstsecond"}  # a connect that timed out got nothing
     assert stats.state == "connected"

@@ -68,7 +68,7 @@ from .immobilizer import IMMOBILIZER_KINDS
 from .phrases import command_label
 from .profiles import TrackerProfiles
 from .protocol import Command, CommandAck, Decoded, DeviceIdentity, Position, ServerMessage
-from .relay import BACKOFF_BASE_S, BACKOFF_MAX_S, UNREACHABLE_AFTER_S, Relay
+from .relay import BACKOFF_BASE_S, BACKOFF_MAX_S, UNREACHABLE_AFTER_S, Relay, RelayTiming
 from .server import Peer
 from .subentries import (
     add_tracker_subentry,
@@ -162,9 +162,11 @@ class Hub:
             self._relay_command,
             self._relay_unreachable,
             lambda coro: entry.async_create_background_task(hass, coro, f"{DOMAIN} relay"),
-            backoff_base=relay_backoff[0],
-            backoff_max=relay_backoff[1],
-            unreachable_after=relay_unreachable_after,
+            RelayTiming(
+                backoff_base=relay_backoff[0],
+                backoff_max=relay_backoff[1],
+                unreachable_after=relay_unreachable_after,
+            ),
         )
         self.sms_pause = sms.SETUP_PAUSE_S
         self.setup_waiting: dict[str, deque[str]] = {}  # set-up steps sent, not answered yet

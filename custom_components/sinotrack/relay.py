@@ -110,7 +110,7 @@ class Link:
             return
         self._pending.append(data)
         self._pending_size += len(data)
-        excess = self._pending_size - self.relay.buffer_limit
+        excess = self._pending_size - self.relay.timing.buffer_limit
         while excess > 0 and self._pending:
             oldest = self._pending[0]
             if len(oldest) <= excess or not self.stream:  # a datagram goes whole or not at all
@@ -196,7 +196,7 @@ class Link:
                     raise socket.gaierror(socket.EAI_NONAME, "no address for the relay server")
                 host, port = str(infos[0][4][0]), int(infos[0][4][1])
                 self._lost = loop.create_future()
-                async with asyncio.timeout(relay.connect_timeout):
+                async with asyncio.timeout(relay.timing.connect_timeout):
                     if self.stream:
                         transport: asyncio.BaseTransport = (
                             await loop.create_connection(
@@ -220,7 +220,7 @@ class Link:
                 await self._lost
                 if self.is_closed():
                     return
-            if connected_at is not None and loop.time() - connected_at >= relay.stable_after:
+            if connected_at is not None and loop.time() - connected_at >= relay.timing.stable_after:
                 attempt = 0
             self.stats.state = "waiting"
             await asyncio.sleep(relay.backoff(attempt))
@@ -301,6 +301,19 @@ class _DatagramUpstream(asyncio.DatagramProtocol):
         self.link.connection_lost(exc)
 
 
+@dataclass(frozen=True, slots=True)
+class RelayTiming:
+    """The relay's bound and clocks (the tests shorten them)."""
+
+    buffer_limit: int = BUFFER_LIMIT
+    backoff_base: float = BACKOFF_BASE_S
+    backoff_max: float = BACKOFF_MAX_S
+    jitter: float = JITTER
+    connect_timeout: float = CONNECT_TIMEOUT_S
+    stable_after: float = STABLE_S
+    unreachable_after: float = UNREACHABLE_AFTER_S
+
+
 class Relay:
     """The relay of one listener entry: its target, the links, the bytes waiting for a tracker."""
 
@@ -309,25 +322,12 @@ class Relay:
         on_command: CommandSink,
         on_unreachable: Callable[[bool], None],
         spawn: Spawn,
-        *,
-        buffer_limit: int = BUFFER_LIMIT,
-        backoff_base: float = BACKOFF_BASE_S,
-        backoff_max: float = BACKOFF_MAX_S,
-        jitter: float = JITTER,
-        connect_timeout: float = CONNECT_TIMEOUT_S,
-        stable_after: float = STABLE_S,
-        unreachable_after: float = UNREACHABLE_AFTER_S,
+        timing: RelayTiming = RelayTiming(),  # frozen: one default for every relay
     ) -> None:
         self.on_command = on_command
         self._on_unreachable = on_unreachable
         self.spawn = spawn
-        self.buffer_limit = buffer_limit
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.jitter = jitter
-        self.connect_timeout = connect_timeout
-        self.stable_after = stable_after
-        self.unreachable_after = unreachable_after
+        self.timing = timing
         self.host = ""
         self.port = 0
         self.commands = False
@@ -365,8 +365,9 @@ class Relay:
         return True
 
     def backoff(self, attempt: int) -> float:
-        delay = min(self.backoff_max, self.backoff_base * float(1 << min(attempt, 30)))
-        return delay * random.uniform(1 - self.jitter, 1 + self.jitter)
+        timing = self.timing
+        delay = min(timing.backoff_max, timing.backoff_base * float(1 << min(attempt, 30)))
+        return delay * random.uniform(1 - timing.jitter, 1 + timing.jitter)
 
     # --- the tap and the hub's decisions -------------------------------------------------------
 
@@ -463,7 +464,7 @@ class Relay:
         now = time.monotonic()
         if self.down_since is None:
             self.down_since = now
-        elif not self.is_unreachable and now - self.down_since >= self.unreachable_after:
+        elif not self.is_unreachable and now - self.down_since >= self.timing.unreachable_after:
             self.is_unreachable = True
             self._on_unreachable(True)
 
