@@ -32,6 +32,11 @@ Phase 3 (the floor; ``--no-floor`` skips it): a bare asyncio server that only wr
 states and the replies, under the same flood (``run_floor``); ``floor_ratio`` = phase 3 /
 phase 2, what sockets alone add to the state writes at this load.
 
+Phases 1 and 3 take turns (``--rounds``, default 3; the anchor runs once, after the first round):
+``vs_floor`` is the median of the rounds' ratios (each integration round against the floor
+measured right after it), so the machine's drift over the run weighs on both. Home Assistant's
+delayed registry writes are done before each measured window, so that they land in none.
+
 ``--pace S``: instead of the flood, each tracker reports once every S seconds, spread evenly
 (``scripts/bench e2e --trackers 500 --pace 7.5`` is ``bench scale``'s 67 reports/s); the floor
 runs at the same pace, so ``vs_floor`` says what the integration adds at a real fleet's pace,
