@@ -16,7 +16,9 @@ other value a V1 report carries, so every entity a report can reach updates: sto
 0 / 18.5 km/h, so ``moving`` flips), course, and a status word alternating ignition, external
 power (a power-cut alarm on every other report) and the immobilizer flag. With ``position``
 only the speed changes besides the position (18.5 / 20.4 km/h; the default): the lightest
-report that still updates the map and a sensor.
+report that still updates the map and a sensor. With ``parked`` nothing changes: the same fix,
+speed 0, ignition off on every report (a car in its garage, 22 hours a day), so nothing is
+written and the report's sequence number is not sent (``e2e`` cannot follow it).
 - ``paced``: each connection sends one report right after connecting, then one every
   ``--interval`` seconds, the connections spread evenly over the interval (a real fleet).
 
@@ -148,6 +150,8 @@ class Conn:
         if self.changes == "all":
             speed, course = 10 * odd, (seq * 7) % 360  # knots: 0 / 18.5 km/h
             status = STATUS_CUT if odd else STATUS_PARKED
+        elif self.changes == "parked":
+            seq, speed, course, status = 0, 0, 0, STATUS_PARKED
         else:
             speed, course, status = 10 + odd, 0, STATUS_PARKED  # 18.5 / 20.4 km/h
         return (
@@ -314,9 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=30.0, help="paced: seconds")
     parser.add_argument(
         "--changes",
-        choices=("position", "all"),
+        choices=("position", "all", "parked"),
         default="position",
-        help="what each report changes besides the position (see the module docstring)",
+        help="what each report changes (see the module docstring)",
     )
     parser.add_argument("--out", help="where to write the per-report send times (JSON)")
     args = parser.parse_args(argv)

@@ -66,7 +66,7 @@ class Totals:
         return sum(hub.stats.messages for hub in self.hubs)
 
 
-def prime(entries: list[Any]) -> None:
+def prime(entries: list[Any], changes: str) -> None:
     """One report per tracker straight into each hub (no socket: the replies go nowhere)."""
     clock = loadgen.Clock()
     clock.update()
@@ -74,7 +74,8 @@ def prime(entries: list[Any]) -> None:
         server, hub = entry.runtime_data.server, entry.runtime_data.hub
         peer = nowhere_peer()
         for tracker_id in list(hub.trackers):
-            report = loadgen.Conn(int(tracker_id[1:]), None).report(clock)  # type: ignore[arg-type]
+            conn = loadgen.Conn(int(tracker_id[1:]), None, changes)  # type: ignore[arg-type]
+            report = conn.report(clock)
             codec, _ = server.new_codec(report)
             for decoded in codec.feed(report):
                 hub.handle(decoded, peer)
@@ -129,7 +130,7 @@ async def bench(args: argparse.Namespace) -> int:
                 tracemalloc.start()
             # Every tracker reports once in-process first, so the states its entities write on
             # a first report are not counted as connection memory.
-            prime(entries)
+            prime(entries, args.changes)
             await hass.async_block_till_done()
             await flush_stores(hass)  # anything the first reports changed in the registries
             await asyncio.sleep(1)
@@ -148,6 +149,8 @@ async def bench(args: argparse.Namespace) -> int:
                     "paced",
                     "--interval",
                     str(args.interval),
+                    "--changes",
+                    args.changes,
                 ]
             )
             try:
@@ -222,6 +225,7 @@ async def bench(args: argparse.Namespace) -> int:
     print(f"  CPU per report         {cpu_us_per_report:8.0f} us (the whole process)")
     result = {
         "connections": args.connections,
+        "changes": args.changes,
         "bytes_per_connection": round(per_conn),
         "cpu_percent": round(cpu_pct, 2),
         "cpu_us_per_report": round(cpu_us_per_report),
@@ -255,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the reporting window")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measured")
+    parser.add_argument(
+        "--changes",
+        choices=("position", "parked"),
+        default="position",
+        help="position: every report moves the tracker and changes its speed (the default); "
+        "parked: nothing changes, as for a car in its garage (see tools/bench/loadgen.py)",
+    )
     args = parser.parse_args(argv)
     quiet_logging()
     return run_main(lambda: bench(args))
