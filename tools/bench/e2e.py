@@ -74,12 +74,11 @@ from .floor import FloorLoad, run_floor
 from .harness import (
     ChildProcess,
     GcTime,
-    LoadGen,
     StateWatch,
     entity_ids,
-    flush_stores,
     gc_collections,
     home_assistant,
+    loaded,
     machine,
     percentile,
     quiet_logging,
@@ -135,12 +134,7 @@ async def _integration_round(
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
     watch.seen.clear()
-    gen = LoadGen(["--port", str(port), *load, "--out", out_path])
-    try:
-        await gen.start(ready_timeout=60)
-        await asyncio.sleep(args.warmup)
-        await flush_stores(hass)  # not in the window: the registries' writes after the set-up
-        gc.collect()
+    async with loaded(hass, ["--port", str(port), *load, "--out", out_path], args.warmup) as gen:
         msgs0, writes0 = hub.stats.messages, watch.writes
         cpu0, proc0, wall0 = time.thread_time(), time.process_time(), time.monotonic()
         gc0, gc_s0 = gc_collections(), probes.gc_time.total
@@ -155,8 +149,6 @@ async def _integration_round(
         cpu1, proc1, wall1 = time.thread_time(), time.process_time(), time.monotonic()
         gc1, gc_s1 = gc_collections(), probes.gc_time.total
         summary = await gen.stop()
-    finally:
-        await gen.kill()
     await hass.async_block_till_done()
     records = json.loads(Path(out_path).read_text(encoding="utf-8"))  # noqa: ASYNC240
     os.unlink(out_path)
@@ -411,17 +403,12 @@ async def _relay_phase(
         options = {**entry.options, CONF_RELAY_HOST: "127.0.0.1", CONF_RELAY_PORT: sink_port}
         hass.config_entries.async_update_entry(entry, options=options)
         await hass.async_block_till_done()
-        gen = LoadGen(["--port", str(port), *flood])  # no send times: only the CPU counts here
-        try:
-            await gen.start(ready_timeout=60)
-            await asyncio.sleep(args.warmup)
-            gc.collect()
+        # No send times: only the CPU counts here.
+        async with loaded(hass, ["--port", str(port), *flood], args.warmup) as gen:
             msgs0, cpu0, wall0 = hub.stats.messages, time.thread_time(), time.monotonic()
             await asyncio.sleep(args.seconds)
             msgs1, cpu1, wall1 = hub.stats.messages, time.thread_time(), time.monotonic()
             await gen.stop()
-        finally:
-            await gen.kill()
         stats = list(hub.relay.stats.values())
         options = {**entry.options, CONF_RELAY_HOST: ""}
         hass.config_entries.async_update_entry(entry, options=options)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tools import devenv
 
-from .harness import GcTime, LoadGen, flush_stores
+from .harness import GcTime, loaded
 
 if TYPE_CHECKING:
     from .anchor import AnchorWriter
@@ -63,20 +62,15 @@ async def run_floor(
 
     port = devenv.free_port()
     server = await loop.create_server(Floor, "127.0.0.1", port)
-    gen = LoadGen(["--port", str(port), *load.loadgen_args])
     try:
-        await gen.start(ready_timeout=60)
-        await asyncio.sleep(load.warmup)
-        await flush_stores(hass)  # the anchor's registry entries, written before the window
-        gc.collect()
-        done0, cpu0, wall0 = writer.done, time.thread_time(), time.monotonic()
-        gc0 = gc_time.total
-        await asyncio.sleep(load.seconds)
-        done1, cpu1, wall1 = writer.done, time.thread_time(), time.monotonic()
-        gc1 = gc_time.total
-        await gen.stop()
+        async with loaded(hass, ["--port", str(port), *load.loadgen_args], load.warmup) as gen:
+            done0, cpu0, wall0 = writer.done, time.thread_time(), time.monotonic()
+            gc0 = gc_time.total
+            await asyncio.sleep(load.seconds)
+            done1, cpu1, wall1 = writer.done, time.thread_time(), time.monotonic()
+            gc1 = gc_time.total
+            await gen.stop()
     finally:
-        await gen.kill()
         server.close()
         await server.wait_closed()
     return {

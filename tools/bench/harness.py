@@ -231,6 +231,22 @@ class LoadGen(ChildProcess):
         return line
 
 
+@contextlib.asynccontextmanager
+async def loaded(hass: Any, loadgen_args: list[str], warmup: float) -> AsyncIterator[LoadGen]:
+    """The load generator started, ``warmup`` seconds of its load taken, Home Assistant's
+    delayed writes done and a full collection run: what is measured inside starts clean. The
+    caller stops the load (``await gen.stop()``: its summary); it is killed whatever happens."""
+    gen = LoadGen(loadgen_args)
+    try:
+        await gen.start(ready_timeout=60)
+        await asyncio.sleep(warmup)
+        await flush_stores(hass)  # the registries' writes after a set-up land in no window
+        gc.collect()
+        yield gen
+    finally:
+        await gen.kill()
+
+
 def machine() -> dict[str, Any]:
     import platform
 
