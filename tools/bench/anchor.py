@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import loadgen
-from .harness import StateWatch, gc_collections
+from .harness import GcTime, StateWatch
 
 
 def anchor_entities(
@@ -183,11 +183,13 @@ async def anchor_writer(
             await platform.async_reset()
 
 
-async def run_anchor(writer: AnchorWriter, reports: int, watch: StateWatch) -> dict[str, Any]:
+async def run_anchor(
+    writer: AnchorWriter, reports: int, watch: StateWatch, gc_time: GcTime
+) -> dict[str, Any]:
     """Phase 2: ``reports`` reports' state changes written in a tight loop."""
     trackers = len(writer.location)
     writes_before = watch.writes
-    gc0 = gc_collections()
+    gc0 = list(gc_time.runs)
     gc.collect()
     cpu0 = time.thread_time()
     wall0 = time.monotonic()
@@ -199,7 +201,7 @@ async def run_anchor(writer: AnchorWriter, reports: int, watch: StateWatch) -> d
         await asyncio.sleep(0)
     cpu = time.thread_time() - cpu0
     wall = time.monotonic() - wall0
-    gc1 = gc_collections()
+    gc1 = list(gc_time.runs)
     writes = watch.writes - writes_before
     return {
         "reports": reports,

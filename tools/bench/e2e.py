@@ -76,7 +76,6 @@ from .harness import (
     GcTime,
     StateWatch,
     entity_ids,
-    gc_collections,
     home_assistant,
     loaded,
     machine,
@@ -137,7 +136,7 @@ async def _integration_round(
     async with loaded(hass, ["--port", str(port), *load, "--out", out_path], args.warmup) as gen:
         msgs0, writes0 = hub.stats.messages, watch.writes
         cpu0, proc0, wall0 = time.thread_time(), time.process_time(), time.monotonic()
-        gc0, gc_s0 = gc_collections(), probes.gc_time.total
+        gc0, gc_s0 = list(probes.gc_time.runs), probes.gc_time.total
         probes.lag.recording = True
         if probes.profiler is not None:
             probes.profiler.enable()
@@ -147,7 +146,7 @@ async def _integration_round(
         probes.lag.recording = False
         msgs1, writes1 = hub.stats.messages, watch.writes
         cpu1, proc1, wall1 = time.thread_time(), time.process_time(), time.monotonic()
-        gc1, gc_s1 = gc_collections(), probes.gc_time.total
+        gc1, gc_s1 = list(probes.gc_time.runs), probes.gc_time.total
         summary = await gen.stop()
     await hass.async_block_till_done()
     records = json.loads(Path(out_path).read_text(encoding="utf-8"))  # noqa: ASYNC240
@@ -253,7 +252,9 @@ async def bench(args: argparse.Namespace) -> int:
                     writer = await anchored.enter_async_context(
                         anchor_writer(hass, args.trackers, per_report, watch)
                     )
-                    anchor = await run_anchor(writer, max(1000, min(first.reports, 200_000)), watch)
+                    anchor = await run_anchor(
+                        writer, max(1000, min(first.reports, 200_000)), watch, gc_time
+                    )
                 if args.floor:
                     floors.append(
                         await run_floor(

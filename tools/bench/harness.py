@@ -295,7 +295,7 @@ def run_main(coro_fn: Callable[[], Any]) -> int:
         loop.close()
 
 
-# --- the anchor: what Home Assistant itself costs for the same state changes ------------------
+# --- what the benchmarks count and print ------------------------------------------------------
 
 
 class GcTime:
@@ -313,10 +313,6 @@ class GcTime:
         else:
             self.total += time.perf_counter() - self._start
             self.runs[min(2, int(info["generation"]))] += 1
-
-
-def gc_collections() -> list[int]:
-    return [int(g["collections"]) for g in gc.get_stats()]
 
 
 def report(result: dict[str, Any], info: dict[str, Any]) -> int:
